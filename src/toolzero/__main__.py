@@ -1,0 +1,5 @@
+import sys
+
+from toolzero.cli import main
+
+sys.exit(main())

@@ -1,0 +1,87 @@
+"""Render an `Example` into a model's prompt string, in one of two protocols.
+
+- `toolrl`: ToolRL's system prompt and dialogue text (see `toolrl_format`), wrapped in the
+  model's chat template. The model answers in `<think>/<tool_call>/<response>` text.
+- `native`: the model's own chat template with `tools=[...]` (Qwen, Llama, Hermes...);
+  the model answers in its own tool-call syntax, which `parse_completion` also reads.
+
+Models without a chat template (the embedded Gemma-3-270M *base* file has none) get
+`GEMMA_CHAT_TEMPLATE`, Gemma's turn format (`<start_of_turn>user ... <end_of_turn>`),
+supplied here. The tokenizer is duck-typed (anything with `apply_chat_template`), so this
+module never imports transformers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from toolzero.protocol.toolrl_format import render_system_prompt, toolrl_prompt_messages
+from toolzero.protocol.types import Example
+
+Protocol = Literal["toolrl", "native"]
+PROTOCOLS: tuple[str, ...] = ("toolrl", "native")
+
+# Gemma has no system role: the system text opens the first user turn, as Google's own
+# template does. Assistant turns are `model` turns.
+GEMMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{%- set ns = namespace(system='') -%}"
+    "{%- for message in messages -%}"
+    "{%- if message['role'] == 'system' -%}{%- set ns.system = message['content'] + '\n\n' -%}"
+    "{%- else -%}"
+    "{%- set role = 'model' if message['role'] == 'assistant' else 'user' -%}"
+    "{{ '<start_of_turn>' + role + '\n' }}"
+    "{%- if loop.index0 == 1 or (loop.first and ns.system == '') -%}{{ ns.system }}{%- endif -%}"
+    "{{ message['content'] | trim }}{{ '<end_of_turn>\n' }}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{ '<start_of_turn>model\n' }}{%- endif -%}"
+)
+
+
+def prompt_messages(example: Example, protocol: Protocol = "toolrl") -> list[dict[str, Any]]:
+    """The chat messages for an example under a protocol (tools excluded for `native`)."""
+    if protocol == "toolrl":
+        return toolrl_prompt_messages(example)
+    if protocol == "native":
+        messages = [m.to_dict() for m in example.messages]
+        for m in messages:  # chat templates expect OpenAI's call shape
+            if "tool_calls" in m:
+                m["tool_calls"] = [
+                    {"type": "function", "function": c} for c in m["tool_calls"]
+                ]
+        if example.system is not None and not any(m["role"] == "system" for m in messages):
+            messages.insert(0, {"role": "system", "content": example.system})
+        return messages
+    raise ValueError(f"unknown prompt protocol {protocol!r}; choose one of {PROTOCOLS}")
+
+
+def render_prompt(
+    tokenizer: Any,
+    example: Example,
+    protocol: Protocol = "toolrl",
+    prefill: str = "",
+) -> str:
+    """The full prompt text a model continues, ending with the assistant-turn opener.
+
+    `prefill` (e.g. `"<think>"`) is appended after the opener: the model continues it, and
+    whoever scores the completion must put it back in front (see `toolzero.rewards`).
+    """
+    messages = prompt_messages(example, protocol)
+    kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": True}
+    if protocol == "native":
+        kwargs["tools"] = [t.to_openai() for t in example.tools]
+    if not getattr(tokenizer, "chat_template", None):
+        kwargs["chat_template"] = GEMMA_CHAT_TEMPLATE
+    text = tokenizer.apply_chat_template(messages, **kwargs)
+    return text + prefill
+
+
+__all__ = [
+    "GEMMA_CHAT_TEMPLATE",
+    "PROTOCOLS",
+    "Protocol",
+    "prompt_messages",
+    "render_prompt",
+    "render_system_prompt",
+]
