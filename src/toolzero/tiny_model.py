@@ -22,11 +22,44 @@ SPECIAL_TOKENS = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_o
 
 
 def _corpus() -> list[str]:
-    words = (
-        "get weather city Paris London Tokyo search query book flight date from to convert "
-        "currency amount USD EUR send email subject body calculate number unit temperature "
-        "user assistant model think tool call response name parameters arguments"
-    ).split()
+    words = [
+        "get",
+        "weather",
+        "city",
+        "Paris",
+        "London",
+        "Tokyo",
+        "search",
+        "query",
+        "book",
+        "flight",
+        "date",
+        "from",
+        "to",
+        "convert",
+        "currency",
+        "amount",
+        "USD",
+        "EUR",
+        "send",
+        "email",
+        "subject",
+        "body",
+        "calculate",
+        "number",
+        "unit",
+        "temperature",
+        "user",
+        "assistant",
+        "model",
+        "think",
+        "tool",
+        "call",
+        "response",
+        "name",
+        "parameters",
+        "arguments",
+    ]
     lines = [TASK_STATEMENT, INSTRUCTIONS]
     for i, w in enumerate(words):
         args = {words[(i + 1) % len(words)]: words[(i + 2) % len(words)], "n": i}

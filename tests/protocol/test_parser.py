@@ -14,24 +14,69 @@ CALL = '{"name": "f", "parameters": {"a": 1}}'
     [
         (f"<think> t </think>\n<tool_call>\n{CALL}\n</tool_call>", [("f", {"a": 1})], None, "t"),
         ("<think>t</think>\n<response> hi </response>", [], "hi", "t"),
-        (f"<think>t</think><tool_call>{CALL}</tool_call><response>r</response>", [("f", {"a": 1})], "r", "t"),
+        (
+            f"<think>t</think><tool_call>{CALL}</tool_call><response>r</response>",
+            [("f", {"a": 1})],
+            "r",
+            "t",
+        ),
         # several lines, a JSON list, Hermes-style repeated blocks, `arguments`
         (f"<tool_call>\n{CALL}\n{CALL}\n</tool_call>", [("f", {"a": 1})] * 2, None, None),
         (f"<tool_call>[{CALL}, {CALL}]</tool_call>", [("f", {"a": 1})] * 2, None, None),
-        (f"<tool_call>{CALL}</tool_call>\n<tool_call>{CALL}</tool_call>", [("f", {"a": 1})] * 2, None, None),
-        ('<tool_call>{"name": "g", "arguments": {"x": "é"}}</tool_call>', [("g", {"x": "é"})], None, None),
-        ('<tool_call>{"name": "g", "arguments": "{\\"x\\": 2}"}</tool_call>', [("g", {"x": 2})], None, None),
-        ('<tool_call>{"function": {"name": "g", "arguments": {}}}</tool_call>', [("g", {})], None, None),
+        (
+            f"<tool_call>{CALL}</tool_call>\n<tool_call>{CALL}</tool_call>",
+            [("f", {"a": 1})] * 2,
+            None,
+            None,
+        ),
+        (
+            '<tool_call>{"name": "g", "arguments": {"x": "é"}}</tool_call>',
+            [("g", {"x": "é"})],
+            None,
+            None,
+        ),
+        (
+            '<tool_call>{"name": "g", "arguments": "{\\"x\\": 2}"}</tool_call>',
+            [("g", {"x": 2})],
+            None,
+            None,
+        ),
+        (
+            '<tool_call>{"function": {"name": "g", "arguments": {}}}</tool_call>',
+            [("g", {})],
+            None,
+            None,
+        ),
         # pretty-printed object over several lines
-        ('<tool_call>\n{\n  "name": "g",\n  "parameters": {"k": [1, 2]}\n}\n</tool_call>', [("g", {"k": [1, 2]})], None, None),
+        (
+            '<tool_call>\n{\n  "name": "g",\n  "parameters": {"k": [1, 2]}\n}\n</tool_call>',
+            [("g", {"k": [1, 2]})],
+            None,
+            None,
+        ),
         # unclosed tag: the call still reads
         (f"<think> t </think>\n<tool_call>\n{CALL}", [("f", {"a": 1})], None, "t"),
         # a <tool_call> mentioned while thinking is not a call
-        ("<think> I could use <tool_call> here </think>\n<response> no </response>", [], "no", "I could use <tool_call> here"),
+        (
+            "<think> I could use <tool_call> here </think>\n<response> no </response>",
+            [],
+            "no",
+            "I could use <tool_call> here",
+        ),
         # chat markers from a template are cut away
-        (f"<|im_start|>assistant\n<think>x</think>\n<tool_call>\n{CALL}\n</tool_call><|im_end|>junk", [("f", {"a": 1})], None, "x"),
+        (
+            f"<|im_start|>assistant\n<think>x</think>\n<tool_call>\n{CALL}\n</tool_call><|im_end|>junk",
+            [("f", {"a": 1})],
+            None,
+            "x",
+        ),
         # prefilled <think>: text up to </think> is the thought
-        (f" reasoning </think>\n<tool_call>\n{CALL}\n</tool_call>", [("f", {"a": 1})], None, "reasoning"),
+        (
+            f" reasoning </think>\n<tool_call>\n{CALL}\n</tool_call>",
+            [("f", {"a": 1})],
+            None,
+            "reasoning",
+        ),
     ],
 )
 def test_parse_table(text, calls, response, think):
@@ -48,9 +93,15 @@ def test_parse_table(text, calls, response, think):
         ("<tool_call>\nnot json\n</tool_call>", "call: unparsable JSON at character 1"),
         ("<tool_call>[1, 2]</tool_call>", "call: expected a JSON object, got int"),
         ('<tool_call>{"parameters": {}}</tool_call>', 'call: missing or non-string "name"'),
-        ('<tool_call>{"name": "f", "parameters": [1]}</tool_call>', "call: arguments of 'f' are not a JSON object"),
+        (
+            '<tool_call>{"name": "f", "parameters": [1]}</tool_call>',
+            "call: arguments of 'f' are not a JSON object",
+        ),
         ("<tool_call></tool_call>", "call: empty <tool_call> block"),
-        ("<think> a </think>\n<response> x </response> trailing", "format: text after the last block"),
+        (
+            "<think> a </think>\n<response> x </response> trailing",
+            "format: text after the last block",
+        ),
         ("<think> never closed", "format: unclosed <think>"),
         ("just words", "format: no <think>"),
     ],
@@ -76,8 +127,22 @@ def test_many_unparsable_lines_are_bounded():
     assert "call: too many unparsable lines, rest of block skipped" in parsed.problems
 
 
-TAG = st.sampled_from(["<think>", "</think>", "<tool_call>", "</tool_call>", "<response>",
-                       "</response>", "\n", CALL, "{", "[", '"name"', "<|im_end|>"])
+TAG = st.sampled_from(
+    [
+        "<think>",
+        "</think>",
+        "<tool_call>",
+        "</tool_call>",
+        "<response>",
+        "</response>",
+        "\n",
+        CALL,
+        "{",
+        "[",
+        '"name"',
+        "<|im_end|>",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -10,12 +10,14 @@ from toolzero.protocol import (
 )
 from toolzero.protocol.chat import GEMMA_CHAT_TEMPLATE
 
-TOOLS = (ToolSpec("get_weather", "Weather for a city.", {"city": {"type": "string", "default": ""}}),)
+TOOLS = (
+    ToolSpec("get_weather", "Weather for a city.", {"city": {"type": "string", "default": ""}}),
+)
 
 
 def test_system_prompt_lists_tools_in_toolrl_shape():
     text = render_system_prompt(TOOLS)
-    assert "1. Name: get_weather\nDescription: Weather for a city.\nParameters: {\"city\"" in text
+    assert '1. Name: get_weather\nDescription: Weather for a city.\nParameters: {"city"' in text
     assert text.endswith("(if exists).")
 
 
@@ -25,14 +27,18 @@ def test_real_toolrl_system_prompts_round_trip(shared_data):
     rows = json.loads((shared_data / "toolrl" / "rlla_sft.json").read_text())
     pattern = re.compile(r"\d+\. Name: (.*)\nDescription: (.*)\nParameters: (.*)\n")
     for row in rows:
-        tools = [ToolSpec(m[1], m[2], json.loads(m[3])) for m in pattern.finditer(row["instruction"])]
+        tools = [
+            ToolSpec(m[1], m[2], json.loads(m[3])) for m in pattern.finditer(row["instruction"])
+        ]
         assert render_system_prompt(tools) == row["instruction"]
 
 
 def test_dialogue_history_with_calls_and_observations():
     msgs = [
         Message("user", "weather in Paris?"),
-        Message("assistant", "", (ToolCall("get_weather", {"city": "Paris"}),), reasoning="call it"),
+        Message(
+            "assistant", "", (ToolCall("get_weather", {"city": "Paris"}),), reasoning="call it"
+        ),
         Message("tool", '[{"temp": 20}]'),
         Message("user", "thanks"),
     ]

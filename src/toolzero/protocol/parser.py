@@ -21,6 +21,7 @@ most `MAX_CALLS` calls are read. Deeply nested JSON (which makes Python's decode
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,7 @@ END_OF_TURN_MARKERS = (
 )
 
 _DECODER = json.JSONDecoder()
+_ANY_MARKER = re.compile("|".join(re.escape(m) for m in (*ASSISTANT_MARKERS, *END_OF_TURN_MARKERS)))
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ def extract_assistant_text(completion: str) -> str:
     >>> extract_assistant_text("  plain text  ")
     'plain text'
     """
+    if _ANY_MARKER.search(completion) is None:  # the common case: nothing to cut
+        return completion.strip()
     text = completion
     best = -1
     best_len = 0
@@ -145,7 +149,7 @@ def parse_completion(completion: str) -> ParsedCompletion:
     calls: list[ToolCall] = []
     values = 0
     for block in call_blocks:
-        found, n_values = _read_calls(block, problems, budget=MAX_CALLS - len(calls))
+        found, n_values = read_calls(block, problems, budget=MAX_CALLS - len(calls))
         calls.extend(found)
         values += n_values
     trailing = text[last_end:].strip() if last_end < len(text) else ""
@@ -195,6 +199,27 @@ def _first_of(text: str, needles: tuple[str, ...], start: int) -> int:
     return min(hits) if hits else -1
 
 
+class _NextTag:
+    """Finds the next occurrence of each tag at or after a position, remembering results
+    so that reading many blocks stays linear in the text length."""
+
+    def __init__(self, text: str, tags: tuple[str, ...]) -> None:
+        self.text = text
+        self.cached = {tag: -2 for tag in tags}
+
+    def find(self, tag: str, start: int) -> int:
+        hit = self.cached[tag]
+        if hit == -1 or hit >= start:
+            return hit
+        hit = self.text.find(tag, start)
+        self.cached[tag] = hit
+        return hit
+
+    def first(self, tags: tuple[str, ...], start: int) -> int:
+        hits = [p for p in (self.find(t, start) for t in tags) if p >= 0]
+        return min(hits) if hits else -1
+
+
 def _read_blocks(
     text: str, start: int, problems: list[str]
 ) -> tuple[list[str], bool, str | None, bool, int]:
@@ -203,10 +228,11 @@ def _read_blocks(
     calls_closed = True
     response: str | None = None
     response_closed = False
-    pos = start
-    last_end = start
-    while True:
-        at = _first_of(text, (TOOL_CALL[0], RESPONSE[0]), pos)
+    openers = (TOOL_CALL[0], RESPONSE[0])
+    tags = _NextTag(text, (*openers, TOOL_CALL[1], RESPONSE[1]))
+    pos = last_end = start
+    while len(blocks) <= MAX_CALLS:
+        at = tags.first(openers, pos)
         if at < 0:
             break
         if text[last_end:at].strip():
@@ -214,8 +240,8 @@ def _read_blocks(
         is_call = text.startswith(TOOL_CALL[0], at)
         opener, closer = TOOL_CALL if is_call else RESPONSE
         body_start = at + len(opener)
-        close_at = text.find(closer, body_start)
-        next_open = _first_of(text, (TOOL_CALL[0], RESPONSE[0]), body_start)
+        close_at = tags.find(closer, body_start)
+        next_open = tags.first(openers, body_start)
         closed = close_at >= 0 and (next_open < 0 or close_at < next_open)
         body_end = close_at if closed else (next_open if next_open >= 0 else len(text))
         body = text[body_start:body_end]
@@ -236,7 +262,7 @@ def _read_blocks(
     return blocks, calls_closed, response, response_closed, last_end
 
 
-def _read_calls(block: str, problems: list[str], budget: int) -> tuple[list[ToolCall], int]:
+def read_calls(block: str, problems: list[str], budget: int) -> tuple[list[ToolCall], int]:
     """Decode the JSON values in one call block into calls; record what failed."""
     calls: list[ToolCall] = []
     values = 0
@@ -276,7 +302,7 @@ def _to_call(item: Any, problems: list[str]) -> ToolCall | None:
         item = item["function"]
     name = item.get("name")
     if not isinstance(name, str):
-        problems.append("call: missing or non-string \"name\"")
+        problems.append('call: missing or non-string "name"')
         return None
     args: Any = item.get("arguments", item.get("parameters", {}))
     if isinstance(args, str):

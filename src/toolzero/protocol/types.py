@@ -54,9 +54,9 @@ class ToolSpec:
             return [r for r in req if isinstance(r, str)] if isinstance(req, list) else []
         out = []
         for name, spec in self.properties().items():
-            if spec.get("required") is True:
-                out.append(name)
-            elif spec.get("required") is None and spec.get("default", "") in ("", None):
+            if spec.get("required") is True or (
+                spec.get("required") is None and spec.get("default", "") in ("", None)
+            ):
                 out.append(name)
         return out
 
@@ -81,7 +81,11 @@ class ToolSpec:
         """The `tools=[...]` entry chat templates and OpenAI-compatible servers expect."""
         params = self.parameters
         if not isinstance(params.get("properties"), dict):
-            params = {"type": "object", "properties": self.properties(), "required": self.required()}
+            params = {
+                "type": "object",
+                "properties": self.properties(),
+                "required": self.required(),
+            }
         return {
             "type": "function",
             "function": {"name": self.name, "description": self.description, "parameters": params},
@@ -108,7 +112,9 @@ class ToolCall:
         if isinstance(args, str):
             args = json.loads(args) if args.strip() else {}
         if not isinstance(args, dict):
-            raise ValueError(f"tool call arguments must be a JSON object, got {type(args).__name__}")
+            raise ValueError(
+                f"tool call arguments must be a JSON object, got {type(args).__name__}"
+            )
         return cls(name=str(d["name"]), arguments=args)
 
     def to_toolrl_json(self) -> str:

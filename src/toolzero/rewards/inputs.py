@@ -1,0 +1,124 @@
+"""The two inputs of every reward component: a `Completion` and a `Reference`.
+
+A `Completion` holds the assistant text and parses it lazily, once, whatever number of
+components read it: ToolRL's exact components only need the text, and skipping the parse
+keeps them fast.
+
+A `Reference` is read from reference text in ToolRL's format in one of two ways:
+- `toolrl` reads it as ToolRL does (substring tests for the expected shape; the call block
+  is the text between the first `<tool_call>` and the next `</tool_call>`, one JSON object
+  per line). Where ToolRL's reading crashes (about 4% of its own data, whose `<think>`
+  text mentions `<tool_call>`), the robust reading below is used instead, so every
+  reference has a defined value.
+- `robust` reads it with `toolzero.protocol.parse_completion` (tags inside `<think>` are
+  ignored, `arguments` and `parameters` both accepted).
+References repeat (G completions per prompt), so parsing is cached.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any, Literal
+
+from toolzero.protocol.parser import ParsedCompletion, extract_assistant_text, parse_completion
+
+ReferenceMode = Literal["toolrl", "robust"]
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A model completion: `raw` as generated, `text` cut to the assistant turn and stripped."""
+
+    raw: str
+
+    @cached_property
+    def text(self) -> str:
+        return extract_assistant_text(self.raw if isinstance(self.raw, str) else str(self.raw))
+
+    @cached_property
+    def parsed(self) -> ParsedCompletion:
+        return parse_completion(self.text)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a correct answer looks like: its shape and its calls as plain dicts.
+
+    `calls` are `{"name": str, "parameters": dict}` dicts (the shape ToolRL compares
+    against); `fallback` tells that ToolRL's own reading failed and the robust one was used.
+    """
+
+    text: str
+    has_call: bool
+    has_response: bool
+    calls: tuple[dict[str, Any], ...]
+    fallback: bool = False
+
+    @property
+    def shape(self) -> str:
+        """One of `call`, `response`, `call+response`, `think-only`."""
+        if self.has_call and self.has_response:
+            return "call+response"
+        if self.has_call:
+            return "call"
+        return "response" if self.has_response else "think-only"
+
+
+def read_reference(text: str, mode: ReferenceMode = "toolrl") -> Reference:
+    """Read reference text (cached). Raises `ValueError` only for a non-string.
+
+    >>> read_reference('<think> x </think>\\n<tool_call>\\n{"name": "f", "parameters": {}}\\n</tool_call>').calls
+    ({'name': 'f', 'parameters': {}},)
+    >>> read_reference("<think> no <tool_call> needed </think>\\n<response> hi </response>").shape
+    'response'
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"a reference must be a string, got {type(text).__name__}")
+    return _read_reference_cached(text, mode)
+
+
+@lru_cache(maxsize=65536)
+def _read_reference_cached(text: str, mode: ReferenceMode) -> Reference:
+    if mode == "toolrl":
+        has_call, has_response = "<tool_call>" in text, "<response>" in text
+        if not has_call:
+            return Reference(text, False, has_response, ())
+        calls = _toolrl_reference_calls(text)
+        if calls is not None:
+            return Reference(text, True, has_response, calls)
+    elif mode != "robust":
+        raise ValueError(f"unknown reference mode {mode!r}; use 'toolrl' or 'robust'")
+    parsed = parse_completion(text)
+    calls = tuple({"name": c.name, "parameters": c.arguments} for c in parsed.calls)
+    return Reference(
+        text=text,
+        has_call=bool(parsed.call_blocks),
+        has_response=parsed.response is not None,
+        calls=calls,
+        fallback=mode == "toolrl",
+    )
+
+
+def _toolrl_reference_calls(text: str) -> tuple[dict[str, Any], ...] | None:
+    """ToolRL's reading of the reference calls, or None where ToolRL would crash."""
+    block = text.split("<tool_call>")[1].split("</tool_call>")[0].strip()
+    calls = []
+    for line in block.split("\n"):
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+            return None
+        params = value.get("parameters", value.get("arguments", {}))
+        if not isinstance(params, dict):
+            return None
+        calls.append({"name": value["name"], "parameters": params})
+    return tuple(calls)
+
+
+def calls_as_dicts(parsed: ParsedCompletion) -> list[dict[str, Any]]:
+    """A parsed completion's calls in the reference's dict shape."""
+    return [{"name": c.name, "parameters": c.arguments} for c in parsed.calls]

@@ -1,0 +1,375 @@
+"""Reward presets: named lists of components with their ranges, weights and schedules.
+
+A component is a pure function `f(completion, reference, **params) -> float`; a preset
+binds each to its parameters (numbers or schedules), a weight (number or schedule), and the
+way references are read. The total reward is the sum of weighted components, each logged
+under its own name.
+
+The `toolrl*`, `tool-zero` and `tool-n1` presets reproduce the papers exactly (within what
+their papers define: see each component's module); `toolzero` is our recommended default,
+with every improvement on and its dynamic scale tied to the fraction of training done.
+Any preset can be changed from a recipe (`build_preset`), so ablations need no code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+from toolzero.rewards.correctness import correctness_reward
+from toolzero.rewards.format import format_reward, partial_format_reward
+from toolzero.rewards.inputs import Completion, ReferenceMode, read_reference
+from toolzero.rewards.length import length_reward
+from toolzero.rewards.schedules import Linear, Schedule, Sigmoid, TwoStage, as_schedule
+from toolzero.rewards.tool_n1 import binary_reward
+from toolzero.rewards.tool_zero import (
+    general_tool_reward,
+    strict_tool_reward,
+    think_answer_format_reward,
+)
+
+# The component functions a recipe can name.
+FUNCTIONS: dict[str, Callable[..., float]] = {
+    "format": format_reward,
+    "partial_format": partial_format_reward,
+    "correctness": correctness_reward,
+    "length": length_reward,
+    "think_answer_format": think_answer_format_reward,
+    "general_tool": general_tool_reward,
+    "strict_tool": strict_tool_reward,
+    "binary": binary_reward,
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    """One named reward term: `weight · function(completion, reference, **params)`."""
+
+    name: str
+    function: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    weight: Any = 1.0
+
+    def resolve(self, step: int, total_steps: int | None) -> tuple[dict[str, Any], float]:
+        """The parameters and weight in force at this step."""
+        params = {
+            k: (v(step, total_steps) if _is_schedule(v) else v) for k, v in self.params.items()
+        }
+        weight = self.weight(step, total_steps) if _is_schedule(self.weight) else self.weight
+        return params, float(weight)
+
+
+def _is_schedule(value: Any) -> bool:
+    return callable(value) and hasattr(value, "kind")
+
+
+@dataclass(frozen=True)
+class RewardPreset:
+    """A named reward design. `score` returns each weighted component and their `total`."""
+
+    name: str
+    description: str
+    components: tuple[Component, ...]
+    reference_mode: ReferenceMode = "robust"
+    _resolved: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.components)
+
+    def score(
+        self, completion: str, reference: str, step: int = 0, total_steps: int | None = None
+    ) -> dict[str, float]:
+        """Score one completion against one reference text (ToolRL format).
+
+        >>> ref = '<think> x </think>\\n<tool_call>\\n{"name": "f", "parameters": {"a": 1}}\\n</tool_call>'
+        >>> get_preset("toolrl").score(ref, ref)
+        {'format': 1.0, 'correctness': 3.0, 'total': 4.0}
+        """
+        comp = completion_for(completion)
+        ref = read_reference(reference, self.reference_mode)
+        out: dict[str, float] = {}
+        for name, function, params, weight in self._in_force(step, total_steps):
+            out[name] = weight * function(comp, ref, **params)
+        out["total"] = sum(out.values())
+        return out
+
+    def _in_force(self, step: int, total_steps: int | None) -> list[tuple]:
+        """(name, function, params, weight) per component at this step, memoised."""
+        key = (step, total_steps)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            if len(self._resolved) > 4096:
+                self._resolved.clear()
+            resolved = [
+                (c.name, FUNCTIONS[c.function], *c.resolve(step, total_steps))
+                for c in self.components
+            ]
+            self._resolved[key] = resolved
+        return resolved
+
+    def schedule_values(self, step: int, total_steps: int | None = None) -> dict[str, float]:
+        """Every numeric parameter and weight in force, as `component.param`."""
+        values: dict[str, float] = {}
+        for component in self.components:
+            params, weight = component.resolve(step, total_steps)
+            values[f"{component.name}.weight"] = weight
+            for key, value in params.items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    values[f"{component.name}.{key}"] = float(value)
+        return values
+
+    def is_dynamic(self) -> bool:
+        return any(
+            _is_schedule(v) and v.kind != "constant"
+            for c in self.components
+            for v in (*c.params.values(), c.weight)
+        )
+
+
+@lru_cache(maxsize=8192)
+def completion_for(text: str) -> Completion:
+    """A shared `Completion` per text, so components score one parse between them."""
+    return Completion(text)
+
+
+def _toolrl(name: str, description: str, **correctness: Any) -> RewardPreset:
+    return RewardPreset(
+        name,
+        description,
+        (
+            Component("format", "format", {"low": 0.0, "high": 1.0}),
+            Component("correctness", "correctness", {"low": -3.0, "high": 3.0, **correctness}),
+        ),
+        reference_mode="toolrl",
+    )
+
+
+def _with(preset: RewardPreset, name: str, description: str, **changes: dict) -> RewardPreset:
+    comps = []
+    for c in preset.components:
+        comps.append(replace(c, params={**c.params, **changes.get(c.name, {})}))
+    return replace(preset, name=name, description=description, components=tuple(comps))
+
+
+def _make_presets() -> dict[str, RewardPreset]:
+    base = _toolrl("toolrl", "ToolRL's default: format {0,1} + fine-grained correctness [-3,3].")
+    step = "step"
+    presets = [
+        base,
+        _toolrl(
+            "toolrl-intermediate", "ToolRL, intermediate granularity.", granularity="intermediate"
+        ),
+        _toolrl("toolrl-coarse", "ToolRL, coarse granularity.", granularity="coarse"),
+        _toolrl(
+            "toolrl-refined", "ToolRL with its 'refined' binary name/key matching.", refined=True
+        ),
+        _with(
+            base,
+            "toolrl-equalmax",
+            "ToolRL, correctness range [-1, 1] (equal max).",
+            correctness={"low": -1.0, "high": 1.0},
+        ),
+        _with(
+            base,
+            "toolrl-twostage",
+            "ToolRL two-stage: correctness /3 before step 30, format halved from step 30.",
+            format={"high": TwoStage(1.0, 0.5, at=30, unit=step)},
+            correctness={
+                "low": TwoStage(-1.0, -3.0, at=30, unit=step),
+                "high": TwoStage(1.0, 3.0, at=30, unit=step),
+            },
+        ),
+        _with(
+            base,
+            "toolrl-dynamic",
+            "ToolRL dynamic scale on the raw step, T=150: format [-2,2]->[-1,1], "
+            "correctness [-2,2]->[-3,3].",
+            format={
+                "low": Linear(-2.0, -1.0, until=75, unit=step),
+                "high": Linear(2.0, 1.0, until=150, unit=step),
+            },
+            correctness={
+                "low": Linear(-2.0, -3.0, until=150, unit=step),
+                "high": Linear(2.0, 3.0, until=150, unit=step),
+            },
+        ),
+        replace(
+            base,
+            name="toolrl-length",
+            description="ToolRL + length reward (think words / 512, in [0, 1]).",
+            components=(
+                *base.components,
+                Component("length", "length", {"low": 0.0, "high": 1.0, "target_words": 512.0}),
+            ),
+        ),
+        replace(
+            base,
+            name="toolrl-length-dynamic",
+            description="ToolRL + length reward with target 384 + 256 * step / 105.",
+            components=(
+                *base.components,
+                Component(
+                    "length",
+                    "length",
+                    {
+                        "low": 0.0,
+                        "high": 1.0,
+                        "target_words": Linear(384.0, 640.0, until=105, unit=step, clamp=False),
+                    },
+                ),
+            ),
+        ),
+        RewardPreset(
+            "tool-zero",
+            "Tool-Zero: format + sigmoid mix of r_general and r_strict (kappa 0.1, m 25 steps).",
+            (
+                Component("format", "think_answer_format", {"low": 0.0, "high": 1.0}),
+                Component(
+                    "tool_general",
+                    "general_tool",
+                    {},
+                    Sigmoid(0.1, 25.0, low=1.0, high=0.0, unit=step),
+                ),
+                Component("tool_strict", "strict_tool", {}, Sigmoid(0.1, 25.0, unit=step)),
+            ),
+        ),
+        RewardPreset(
+            "tool-n1",
+            "Tool-N1's binary reward: thought + exact call multiset.",
+            (Component("binary", "binary", {"low": 0.0, "high": 1.0}),),
+        ),
+        RewardPreset(
+            "toolzero",
+            "Recommended: partial-credit format, robust fine-grained correctness with optimal "
+            "matching, normalised values and a spurious-call penalty; ToolRL's dynamic scale "
+            "over the fraction of training done.",
+            (
+                Component(
+                    "format", "partial_format", {"low": 0.0, "high": Linear(2.0, 1.0, until=1.0)}
+                ),
+                Component(
+                    "correctness",
+                    "correctness",
+                    {
+                        "low": Linear(-2.0, -3.0, until=1.0),
+                        "high": Linear(2.0, 3.0, until=1.0),
+                        "parser": "robust",
+                        "matching": "optimal",
+                        "values": "normalized",
+                        "penalize_spurious_calls": True,
+                    },
+                ),
+            ),
+        ),
+    ]
+    return {p.name: p for p in presets}
+
+
+PRESETS: dict[str, RewardPreset] = _make_presets()
+PRESET_NAMES: tuple[str, ...] = tuple(PRESETS)
+
+
+def get_preset(name: str | RewardPreset) -> RewardPreset:
+    """A preset by name (or the preset itself)."""
+    if isinstance(name, RewardPreset):
+        return name
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown reward preset {name!r}; choose one of: {', '.join(PRESET_NAMES)}"
+        ) from None
+
+
+def build_preset(config: Mapping[str, Any]) -> RewardPreset:
+    """A preset from a recipe's `reward:` section: a base preset plus changes.
+
+        reward:
+          preset: toolrl
+          reference_mode: robust            # optional
+          remove: [length]                   # optional
+          components:                        # change or add components
+            correctness: {matching: optimal, high: {kind: linear, start: 2, end: 3}}
+            length: {function: length, target_words: 256, weight: 0.5}
+
+    Raises `ValueError` listing every problem at once.
+    """
+    problems: list[str] = []
+    base = get_preset(config.get("preset", "toolzero"))
+    comps = {c.name: c for c in base.components}
+    for name in config.get("remove", []) or []:
+        if comps.pop(name, None) is None:
+            problems.append(f"reward.remove: {name!r} is not a component of {base.name!r}")
+    for name, changes in (config.get("components") or {}).items():
+        if not isinstance(changes, Mapping):
+            problems.append(f"reward.components.{name}: expected a mapping of parameters")
+            continue
+        changes = dict(changes)
+        function = changes.pop("function", comps[name].function if name in comps else None)
+        if function not in FUNCTIONS:
+            problems.append(
+                f"reward.components.{name}.function: {function!r} unknown; "
+                f"choose one of {sorted(FUNCTIONS)}"
+            )
+            continue
+        weight = changes.pop("weight", comps[name].weight if name in comps else 1.0)
+        params = dict(comps[name].params) if name in comps else {}
+        for key, value in changes.items():
+            try:
+                params[key] = (
+                    as_schedule(value)
+                    if isinstance(value, int | float | dict) and not isinstance(value, bool)
+                    else value
+                )
+            except ValueError as exc:
+                problems.append(f"reward.components.{name}.{key}: {exc}")
+        try:
+            weight = as_schedule(weight)
+        except ValueError as exc:
+            problems.append(f"reward.components.{name}.weight: {exc}")
+        comps[name] = Component(name, function, params, weight)
+    mode = config.get("reference_mode", base.reference_mode)
+    if mode not in ("toolrl", "robust"):
+        problems.append(f"reward.reference_mode: {mode!r}; use 'toolrl' or 'robust'")
+    if not comps:
+        problems.append("reward: no components left")
+    if problems:
+        raise ValueError("; ".join(problems))
+    preset = replace(base, components=tuple(comps.values()), reference_mode=mode)
+    _check_params(preset)
+    return preset
+
+
+def _check_params(preset: RewardPreset) -> None:
+    """Call each component once on an empty case so unknown parameter names fail now."""
+    import inspect
+
+    problems = []
+    for c in preset.components:
+        accepted = set(inspect.signature(FUNCTIONS[c.function]).parameters) - {
+            "completion",
+            "reference",
+        }
+        for key in c.params:
+            if key not in accepted:
+                problems.append(
+                    f"reward.components.{c.name}.{key}: not a parameter of "
+                    f"{c.function!r} (accepted: {sorted(accepted)})"
+                )
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+__all__ = [
+    "FUNCTIONS",
+    "PRESETS",
+    "PRESET_NAMES",
+    "Component",
+    "RewardPreset",
+    "Schedule",
+    "build_preset",
+    "get_preset",
+]

@@ -1,0 +1,189 @@
+"""Every preset: ranges, schedules, the other papers' rewards, and our improvements."""
+
+import json
+
+import pytest
+
+from toolzero.rewards import PRESET_NAMES, build_preset, get_preset
+
+CALL = {"name": "get_weather", "parameters": {"city": "Paris", "days": 1}}
+REF = f"<think> plan </think>\n<tool_call>\n{json.dumps(CALL)}\n</tool_call>"
+GOOD = REF
+RESPONSE_REF = "<think> a </think>\n<response> hello </response>"
+
+
+def test_all_ten_presets_exist():
+    for name in [
+        "toolrl",
+        "toolrl-intermediate",
+        "toolrl-coarse",
+        "toolrl-equalmax",
+        "toolrl-twostage",
+        "toolrl-dynamic",
+        "toolrl-length",
+        "tool-zero",
+        "tool-n1",
+        "toolzero",
+    ]:
+        assert name in PRESET_NAMES
+
+
+def test_unknown_preset_names_the_choices():
+    with pytest.raises(ValueError, match="choose one of: toolrl"):
+        get_preset("toolrlx")
+
+
+@pytest.mark.parametrize(
+    ("step", "fmt_hi", "fmt_lo", "cor_hi", "cor_lo"),
+    [
+        (0, 2.0, -2.0, 2.0, -2.0),
+        (75, 1.5, -1.0, 2.5, -2.5),
+        (150, 1.0, -1.0, 3.0, -3.0),
+        (300, 1.0, -1.0, 3.0, -3.0),
+    ],
+)
+def test_toolrl_dynamic_ranges_follow_the_formula(step, fmt_hi, fmt_lo, cor_hi, cor_lo):
+    values = get_preset("toolrl-dynamic").schedule_values(step)
+    assert values["format.high"] == fmt_hi and values["format.low"] == fmt_lo
+    assert values["correctness.high"] == cor_hi and values["correctness.low"] == cor_lo
+    scores = get_preset("toolrl-dynamic").score(GOOD, REF, step=step)
+    assert scores["format"] == fmt_hi and scores["correctness"] == cor_hi
+    bad = get_preset("toolrl-dynamic").score("garbage", REF, step=step)
+    assert bad["format"] == fmt_lo and bad["correctness"] == cor_lo
+
+
+@pytest.mark.parametrize(("step", "fmt", "cor"), [(0, 1.0, 1.0), (29, 1.0, 1.0), (30, 0.5, 3.0)])
+def test_toolrl_twostage(step, fmt, cor):
+    scores = get_preset("toolrl-twostage").score(GOOD, REF, step=step)
+    assert (scores["format"], scores["correctness"]) == (fmt, cor)
+
+
+def test_equalmax_range():
+    assert get_preset("toolrl-equalmax").score(GOOD, REF)["correctness"] == 1.0
+    assert get_preset("toolrl-equalmax").score("x", REF)["correctness"] == -1.0
+
+
+def test_length_reward_and_its_schedule():
+    text = (
+        "<think> " + "word " * 128 + "</think>\n<tool_call>\n" + json.dumps(CALL) + "\n</tool_call>"
+    )
+    assert get_preset("toolrl-length").score(text, REF)["length"] == pytest.approx(0.25)
+    dyn = get_preset("toolrl-length-dynamic")
+    assert dyn.score(text, REF, step=0)["length"] == pytest.approx(128 / 384)
+    assert dyn.schedule_values(105)["length.target_words"] == pytest.approx(640)
+    assert get_preset("toolrl-length").score("<think> no close", REF)["length"] == 0.0
+
+
+def test_tool_n1_is_binary():
+    n1 = get_preset("tool-n1")
+    as_list = '<think> x </think>\n<tool_call>[{"name": "get_weather", "arguments": {"days": 1, "city": "Paris"}}]</tool_call>'
+    assert n1.score(as_list, REF)["total"] == 1.0
+    assert n1.score(GOOD, REF)["total"] == 1.0
+    assert n1.score(as_list.replace("Paris", "Rome"), REF)["total"] == 0.0
+    assert n1.score(as_list.replace("<think> x </think>\n", ""), REF)["total"] == 0.0
+    assert n1.score("<think> x </think>\n<response> hi </response>", RESPONSE_REF)["total"] == 1.0
+
+
+def test_tool_zero_moves_from_general_to_strict():
+    tz = get_preset("tool-zero")
+    half = GOOD.replace('"days": 1', '"days": 2')
+    early, late = tz.score(half, REF, step=0), tz.score(half, REF, step=100)
+    # partially right: the lenient term pays early, the strict term penalises later
+    assert early["tool_general"] > 0 > late["tool_strict"]
+    assert early["total"] > late["total"]
+    weights = tz.schedule_values(25)
+    assert weights["tool_general.weight"] == pytest.approx(0.5) == weights["tool_strict.weight"]
+    exact = tz.score(GOOD, REF, step=1000)
+    assert exact["tool_strict"] == pytest.approx(1.0, abs=1e-6) and exact["format"] == 1.0
+
+
+def test_tool_zero_strict_bonus_and_penalty():
+    from toolzero.rewards.inputs import Completion, read_reference
+    from toolzero.rewards.tool_zero import strict_tool_reward
+
+    two = REF.replace(
+        "</tool_call>", json.dumps({"name": "t", "parameters": {}}) + "\n</tool_call>"
+    )
+    ref = read_reference(two)
+    assert strict_tool_reward(Completion(two), ref) == pytest.approx(1.3)
+    wrong_value = two.replace("Paris", "Rome")
+    assert strict_tool_reward(Completion(wrong_value), ref) == pytest.approx(-0.3)
+    assert strict_tool_reward(Completion("<tool_call>{}</tool_call>"), ref) == 0.0
+
+
+def test_toolzero_improvements():
+    tz = get_preset("toolzero")
+    # type-tolerant values and order-free optimal matching
+    reordered = '<think> a </think>\n<tool_call>\n{"name": "get_weather", "arguments": {"days": "1", "city": "paris"}}\n</tool_call>'
+    assert tz.score(reordered, REF)["correctness"] == tz.score(GOOD, REF)["correctness"] == 2.0
+    # a call where none is wanted is penalised (ToolRL gives 0)
+    assert tz.score(GOOD, RESPONSE_REF)["correctness"] < 0
+    assert get_preset("toolrl").score(GOOD, RESPONSE_REF)["correctness"] == 0
+    # partial credit: half a shape earns part of the format reward
+    assert 0 < tz.score("<think> a </think>", REF)["format"] < tz.score(GOOD, REF)["format"]
+    # dynamic over the fraction of training
+    assert tz.schedule_values(10, 10)["correctness.high"] == 3.0
+    assert tz.schedule_values(5, 10)["format.high"] == 1.5
+
+
+def test_optimal_matching_beats_greedy():
+    ref_calls = [
+        {"name": "f", "parameters": {"a": 1, "b": 2}},
+        {"name": "f", "parameters": {"a": 1}},
+    ]
+    ref = (
+        "<think> x </think>\n<tool_call>\n"
+        + "\n".join(map(json.dumps, ref_calls))
+        + "\n</tool_call>"
+    )
+    pred_calls = [
+        {"name": "f", "parameters": {"a": 1}},
+        {"name": "f", "parameters": {"a": 1, "b": 2}},
+    ]
+    pred = (
+        "<think> x </think>\n<tool_call>\n"
+        + "\n".join(map(json.dumps, pred_calls))
+        + "\n</tool_call>"
+    )
+    greedy = build_preset(
+        {"preset": "toolrl", "components": {"correctness": {"matching": "greedy"}}}
+    )
+    optimal = build_preset(
+        {"preset": "toolrl", "components": {"correctness": {"matching": "optimal"}}}
+    )
+    assert optimal.score(pred, ref)["correctness"] == 3.0 * 1  # a perfect assignment
+    assert greedy.score(pred, ref)["correctness"] <= optimal.score(pred, ref)["correctness"]
+
+
+def test_build_preset_reports_every_problem():
+    with pytest.raises(ValueError) as err:
+        build_preset(
+            {
+                "preset": "toolrl",
+                "remove": ["nope"],
+                "components": {"x": {"function": "missing"}, "format": {"high": {"kind": "bogus"}}},
+            }
+        )
+    message = str(err.value)
+    assert "reward.remove" in message and "reward.components.x.function" in message
+    assert "reward.components.format.high" in message
+    with pytest.raises(ValueError, match="not a parameter of 'format'"):
+        build_preset({"preset": "toolrl", "components": {"format": {"lo": 1}}})
+
+
+def test_build_preset_adds_a_component_with_a_schedule():
+    p = build_preset(
+        {
+            "preset": "toolrl",
+            "components": {
+                "length": {"function": "length", "weight": {"kind": "linear", "start": 0, "end": 1}}
+            },
+        }
+    )
+    assert p.component_names == ("format", "correctness", "length")
+    assert p.schedule_values(5, 10)["length.weight"] == 0.5
+
+
+def test_fraction_schedule_needs_total_steps():
+    with pytest.raises(ValueError, match="total_steps"):
+        get_preset("toolzero").score(GOOD, REF, step=3)
