@@ -153,3 +153,11 @@ def test_parser_never_raises(parts):
         assert isinstance(call, ToolCall)
         assert isinstance(call.name, str) and isinstance(call.arguments, dict)
         json.dumps(call.arguments)
+
+
+def test_marker_hints_cover_every_chat_marker():
+    # the fast path skips marker handling when no hint occurs: every marker must contain one
+    from toolzero.protocol.parser import _MARKER_HINTS, ASSISTANT_MARKERS, END_OF_TURN_MARKERS
+
+    for marker in (*ASSISTANT_MARKERS, *END_OF_TURN_MARKERS):
+        assert any(hint in marker for hint in _MARKER_HINTS), marker

@@ -21,7 +21,6 @@ most `MAX_CALLS` calls are read. Deeply nested JSON (which makes Python's decode
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +58,9 @@ END_OF_TURN_MARKERS = (
 )
 
 _DECODER = json.JSONDecoder()
-_ANY_MARKER = re.compile("|".join(re.escape(m) for m in (*ASSISTANT_MARKERS, *END_OF_TURN_MARKERS)))
+# Every marker above contains one of these; testing them with `in` (memchr-fast) lets the
+# common marker-free completion skip the 15 searches.
+_MARKER_HINTS = ("<|", "_of_turn>", "[/INST]", "<｜", "</s>", "<eos>")
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def extract_assistant_text(completion: str) -> str:
     >>> extract_assistant_text("  plain text  ")
     'plain text'
     """
-    if _ANY_MARKER.search(completion) is None:  # the common case: nothing to cut
+    if not any(hint in completion for hint in _MARKER_HINTS):
         return completion.strip()
     text = completion
     best = -1

@@ -83,7 +83,7 @@ def values_equal(reference: Any, predicted: Any, mode: ValueMode = "exact") -> b
     return normalize_value(predicted) == normalize_value(reference)
 
 
-@dataclass
+@dataclass(slots=True)
 class PairScore:
     """How one predicted call scored against one reference call."""
 
