@@ -20,7 +20,6 @@ gives 0).
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -35,6 +34,9 @@ from toolzero.rewards.matching import (
     score_pair,
     values_equal,
 )
+
+_DECODER = json.JSONDecoder()
+_JSON_WHITESPACE = " \t\n\r"
 
 Granularity = Literal["fine", "intermediate", "coarse"]
 CallParser = Literal["toolrl", "robust"]
@@ -128,7 +130,7 @@ def correctness_report(
     name_score = multiset_jaccard([g["name"] for g in gold], names, binary=refined)
     by_name: dict[Any, list[int]] = {}
     for index, name in enumerate(names):
-        if isinstance(name, Hashable):
+        if not isinstance(name, list | dict):
             by_name.setdefault(name, []).append(index)
     scorer = _pair_scorer(gold, predicted, granularity, refined, values)
     pairs = assign(len(gold), lambda r: by_name.get(gold[r]["name"], ()), scorer, matching)
@@ -172,10 +174,16 @@ def _predicted_items(completion: Completion, parser: CallParser) -> tuple[list[A
     block = text.split("<tool_call>")[1].split("</tool_call>")[0].strip()
     items = []
     for number, line in enumerate(block.split("\n"), start=1):
+        # json.loads(line), without its per-call regex overhead: JSON whitespace around a
+        # value is allowed, anything else after it is an error.
+        line = line.strip(_JSON_WHITESPACE)
         try:
-            items.append(json.loads(line))
+            value, end = _DECODER.raw_decode(line)
         except (ValueError, RecursionError):
+            end = -1
+        if end != len(line):
             return items, f"line {number} of the <tool_call> block is not JSON"
+        items.append(value)
     return items, ""
 
 
@@ -184,7 +192,7 @@ def _toolrl_unreadable(predicted: list[Any], gold: list[dict[str, Any]], granula
     for item in predicted:
         if not isinstance(item, dict) or "name" not in item:
             return 'a predicted item is not an object with a "name"'
-        if not isinstance(item["name"], Hashable):
+        if isinstance(item["name"], list | dict):  # unhashable: ToolRL's Counter raises
             return "a predicted tool name is not a string"
     if granularity != "fine":
         return ""
