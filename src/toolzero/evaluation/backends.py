@@ -1,0 +1,210 @@
+"""Generation backends: one small protocol, three implementations.
+
+    backend.generate(prompts, max_new_tokens, temperature=0.0, stop=None) -> completions
+
+Prompts are full prompt strings (chat template applied, see `toolzero.protocol.render_prompt`);
+completions exclude the prompt. `stop` strings end a completion and are *not* part of it
+(OpenAI's and vLLM's rule, kept for all three so results do not depend on the backend).
+
+- `HFBackend(model, tokenizer, batch_size)`: transformers `generate`, batched with left
+  padding, longest prompts first (a batch that does not fit fails at once, not at the end),
+  greedy at temperature 0; CPU or GPU, wherever the model is. Generation also ends at any
+  chat end-of-turn token (`<end_of_turn>`, `<|im_end|>`...) the vocabulary has.
+- `VLLMBackend(model_path)`: vLLM on a GPU; `vllm` is imported only when one is built.
+- `OpenAIBackend(base_url, model)`: any OpenAI-compatible HTTP server (see `openai_backend`).
+
+`make_backend` builds one from a model name and a backend name; `toolzero.evaluation.runner`
+decides which.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol, runtime_checkable
+
+from toolzero.evaluation.openai_backend import OpenAIBackend, chat_prompt_encoder
+from toolzero.protocol.parser import END_OF_TURN_MARKERS
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("hf", "vllm", "openai")
+
+
+@runtime_checkable
+class GenerationBackend(Protocol):
+    """Anything that turns prompt strings into completion strings."""
+
+    def generate(
+        self,
+        prompts: list[str],
+        max_new_tokens: int,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+    ) -> list[str]: ...
+
+
+def cut_at_stop(text: str, stop: list[str] | None) -> str:
+    """Cut `text` at the earliest stop string (excluded).
+
+    >>> cut_at_stop("a</tool_call>b<end>", ["<end>", "</tool_call>"])
+    'a'
+    """
+    if not stop:
+        return text
+    hits = [p for p in (text.find(s) for s in stop if s) if p >= 0]
+    return text[: min(hits)] if hits else text
+
+
+def stop_token_ids(model: Any, tokenizer: Any) -> list[int]:
+    """The model's eos ids plus every chat end-of-turn token the vocabulary has as one
+    token: the Gemma base file lists only `<eos>`, yet its turns end with `<end_of_turn>`."""
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
+    vocab = tokenizer.get_vocab()
+    for marker in (tokenizer.eos_token, *END_OF_TURN_MARKERS):
+        if marker in vocab and vocab[marker] not in ids:
+            ids.append(vocab[marker])
+    return ids
+
+
+class HFBackend:
+    """transformers `generate`, batched with left padding.
+
+    `progress=False` hides the per-call progress bar (the evaluation shows its own over
+    items). The tokenizer's padding side is restored after each call.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, batch_size: int = 8, progress: bool = True):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.progress = progress
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self.eos_ids = stop_token_ids(model, tokenizer)
+
+    def generate(
+        self,
+        prompts: list[str],
+        max_new_tokens: int,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+    ) -> list[str]:
+        from tqdm.auto import tqdm
+
+        order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
+        out = [""] * len(prompts)
+        bar = tqdm(total=len(prompts), desc="generate", unit="item", disable=not self.progress)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            texts = self._generate_batch(
+                [prompts[i] for i in batch], max_new_tokens, temperature, stop
+            )
+            for i, text in zip(batch, texts, strict=True):
+                out[i] = text
+            bar.update(len(batch))
+        bar.close()
+        return out
+
+    def _generate_batch(
+        self, prompts: list[str], max_new_tokens: int, temperature: float, stop: list[str] | None
+    ) -> list[str]:
+        import torch
+
+        tok = self.tokenizer
+        side = tok.padding_side
+        tok.padding_side = "left"
+        try:
+            # Prompts come from chat templates, which already hold the BOS token.
+            enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        finally:
+            tok.padding_side = side
+        enc = {k: v.to(self.model.device) for k, v in enc.items()}
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": max_new_tokens,
+            "pad_token_id": tok.pad_token_id,
+            "eos_token_id": self.eos_ids,
+        }
+        if temperature > 0:
+            kwargs.update(do_sample=True, temperature=temperature)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if stop:
+            kwargs.update(stop_strings=list(stop), tokenizer=tok)
+        with torch.inference_mode():
+            output = self.model.generate(**enc, **kwargs)
+        new_tokens = output[:, enc["input_ids"].shape[1] :]
+        texts = tok.batch_decode(new_tokens, skip_special_tokens=True)
+        return [cut_at_stop(t, stop) for t in texts]
+
+
+class VLLMBackend:
+    """vLLM's offline engine (GPU). Prompts go in as token ids, so the chat template's BOS
+    is not doubled. Extra keyword arguments go to `vllm.LLM` (e.g. `gpu_memory_utilization`)."""
+
+    def __init__(self, model: str, progress: bool = True, **engine_kwargs: Any):
+        try:
+            import vllm
+        except ImportError as exc:
+            raise ImportError(
+                "the vllm backend needs vLLM on a GPU machine: pip install 'toolzero[vllm]'"
+            ) from exc
+        self.llm = vllm.LLM(model=model, **engine_kwargs)
+        self.tokenizer = self.llm.get_tokenizer()
+        self.progress = progress
+
+    def generate(
+        self,
+        prompts: list[str],
+        max_new_tokens: int,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+    ) -> list[str]:
+        import vllm
+
+        params = vllm.SamplingParams(
+            max_tokens=max_new_tokens, temperature=temperature, stop=stop or None
+        )
+        inputs = [
+            {"prompt_token_ids": self.tokenizer(p, add_special_tokens=False)["input_ids"]}
+            for p in prompts
+        ]
+        outputs = self.llm.generate(inputs, params, use_tqdm=self.progress)
+        return [cut_at_stop(o.outputs[0].text, stop) for o in outputs]
+
+
+def make_backend(
+    model: Any,
+    backend: str = "hf",
+    batch_size: int = 8,
+    progress: bool = True,
+    served_model: str | None = None,
+    api_key: str | None = None,
+) -> tuple[GenerationBackend, Any]:
+    """Build (backend, tokenizer-like object for `render_prompt`).
+
+    `model` is a (model, tokenizer) pair, a model name or path (`hf`, `vllm`), or a base
+    URL (`openai`). For `openai` the returned tokenizer encodes chat messages for the
+    chat endpoint (see `openai_backend.chat_prompt_encoder`).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+    if backend == "openai":
+        if not isinstance(model, str):
+            raise ValueError("the openai backend takes a base URL as the model")
+        client = OpenAIBackend(model, served_model, api_key=api_key, progress=progress)
+        return client, chat_prompt_encoder()
+    if isinstance(model, tuple):
+        if backend != "hf":
+            raise ValueError("an in-memory (model, tokenizer) pair needs the hf backend")
+        hf_model, tokenizer = model
+        return HFBackend(hf_model, tokenizer, batch_size, progress), tokenizer
+    from toolzero.evaluation.model_paths import load_for_generation, merged_checkpoint
+
+    if backend == "vllm":
+        engine = VLLMBackend(merged_checkpoint(model), progress=progress)
+        return engine, engine.tokenizer
+    hf_model, tokenizer = load_for_generation(model)
+    return HFBackend(hf_model, tokenizer, batch_size, progress), tokenizer

@@ -1,0 +1,162 @@
+"""BFCL multi-turn: the model talks to BFCL's simulated APIs, turn by turn, then is checked.
+
+The loop follows BFCL's own inference loop (`BaseHandler.inference_multi_turn_FC`): at
+each turn the user's message is added (for a `miss_func` hold-out turn: BFCL's "I have
+updated some more functions..." message, with the held-out functions added to the tool
+list); the model then answers step after step; every step's calls are executed against
+the simulated file system / trading bot / travel API... (BFCL's
+`execute_multi_turn_func_call`) and the results are shown to it as tool results; a step
+without a readable call ends the turn; more than BFCL's step limit (20) ends the item
+(force-terminated, a wrong answer). The checker then replays the model's calls and the
+ground truth from the initial state and compares states and responses.
+
+Scoring saved predictions uses the same check without running a model: a `turns` list
+of turns, each a list of steps, each step a completion string or a list of calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolzero.evaluation import bfcl_official as official
+from toolzero.evaluation.bfcl_items import (
+    bfcl_example,
+    bfcl_tools,
+    calls_from_rows,
+    decode_calls,
+    messages_from_bfcl,
+)
+from toolzero.evaluation.results import clip_text
+from toolzero.protocol.parser import parse_completion
+from toolzero.protocol.types import Example, Message, ToolCall, ToolSpec
+
+STEP_TEXT_LIMIT = 4_000  # characters stored per step: multi-turn items have many steps
+
+
+@dataclass
+class MultiTurnDialogue:
+    """One multi-turn BFCL entry being played out with the model."""
+
+    entry: dict[str, Any]
+    protocol: str
+    max_steps: int = 0  # 0: BFCL's limit
+    id: str = ""
+    turns: list[list[dict[str, Any]]] = field(default_factory=list)
+    force_quit: bool = False
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        self.id = self.entry["id"]
+        self.category = official.category_of(self.id)
+        self.max_steps = self.max_steps or official.import_bfcl().max_steps
+        self.functions = list(self.entry["function"])
+        self.holdout = dict(self.entry.get("missed_function") or {})
+        self.messages: list[Message] = []
+        self.instance_name = official.fresh_instance_name()
+        self.turn_index = -1
+        self.steps_in_turn = 0
+        self._start_turn(0)
+
+    def _start_turn(self, index: int) -> None:
+        questions = self.entry["question"]
+        if index >= len(questions):
+            self._finish()
+            return
+        self.turn_index, self.steps_in_turn = index, 0
+        self.turns.append([])
+        turn = questions[index]
+        if str(index) in self.holdout:
+            self.functions.extend(self.holdout[str(index)])
+            turn = [{"role": "user", "content": official.import_bfcl().holdout_prompt}]
+        self.messages.extend(messages_from_bfcl(turn))
+
+    def _finish(self) -> None:
+        self.done = True
+        official.release_instances(self.instance_name)
+
+    def tools(self) -> tuple[ToolSpec, ...]:
+        return bfcl_tools(self.functions, self.protocol)
+
+    def next_example(self) -> Example | None:
+        if self.done:
+            return None
+        return bfcl_example(
+            self.id, self.tools(), list(self.messages), self.protocol, self.category
+        )
+
+    def advance(self, answer: str) -> None:
+        calls, problems = decode_calls(answer)
+        executable, refused = official.to_execution_form(calls or [])
+        step: dict[str, Any] = {
+            "completion": clip_text(answer, STEP_TEXT_LIMIT),
+            "calls": [c.to_dict() for c in calls or []],
+            "executed": executable,
+            "problems": problems + refused,
+        }
+        self.turns[-1].append(step)
+        if not executable:
+            self._start_turn(self.turn_index + 1)
+            return
+        results, _ = official.import_bfcl().execute(
+            func_call_list=executable,
+            initial_config=self.entry.get("initial_config", {}),
+            involved_classes=self.entry["involved_classes"],
+            model_name=self.instance_name,
+            test_entry_id=self.id,
+            long_context="long_context" in self.category,
+            is_evaL_run=False,
+        )
+        step["results"] = [clip_text(str(r), STEP_TEXT_LIMIT) for r in results]
+        parsed = parse_completion(answer)
+        self.messages.append(
+            Message(
+                role="assistant",
+                content=parsed.response or "",
+                tool_calls=tuple(calls or ()),
+                reasoning=parsed.think,
+            )
+        )
+        names = [c.split("(", 1)[0] for c in executable]
+        self.messages.extend(
+            Message(role="tool", content=str(r), name=n)
+            for n, r in zip(names, results, strict=False)
+        )
+        self.steps_in_turn += 1
+        if self.steps_in_turn > self.max_steps:
+            self.force_quit = True
+            self._finish()
+
+
+def score_dialogue(dialogue: MultiTurnDialogue) -> dict[str, Any]:
+    """The stored row for a finished dialogue, with the official verdict."""
+    executed = [[step["executed"] for step in turn] for turn in dialogue.turns]
+    verdict = official.check_multi_turn(dialogue.id, executed)
+    return {
+        "id": dialogue.id,
+        "category": dialogue.category,
+        **verdict.to_dict(),
+        "force_quit": dialogue.force_quit,
+        "turns": dialogue.turns,
+    }
+
+
+def executed_from_prediction(turns: Any) -> tuple[list[list[list[str]]] | None, list[str]]:
+    """Call strings per turn and step from a predictions-file `turns` value."""
+    if not isinstance(turns, list) or not all(isinstance(t, list) for t in turns):
+        return None, ["'turns' must be a list of turns, each a list of steps"]
+    out: list[list[list[str]]] = []
+    problems: list[str] = []
+    for turn in turns:
+        steps = []
+        for step in turn:
+            calls: list[ToolCall] | None
+            if isinstance(step, str):
+                calls, found = decode_calls(step)
+            else:
+                calls, found = calls_from_rows(step)
+            executable, refused = official.to_execution_form(calls or [])
+            problems += found + refused
+            steps.append(executable)
+        out.append(steps)
+    return out, problems

@@ -1,0 +1,76 @@
+"""Answer judging for open questions: exact match, token F1, and an optional LLM judge.
+
+`exact_match` and `f1` use the usual normalisation of question-answering benchmarks
+(lower case, no punctuation, no articles `a`/`an`/`the`, single spaces). `LLMJudge` asks
+any OpenAI-compatible chat endpoint whether a prediction and the gold answer mean the
+same (ToolRL judges Bamboogle this way); a reply other than yes/no counts as "no" and is
+kept in the item's row so a user can see it.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+
+from toolzero.evaluation.openai_backend import OpenAIBackend
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = str.maketrans("", "", string.punctuation)
+
+JUDGE_PROMPT = (
+    "Question: {question}\nGold answer: {gold}\nPredicted answer: {prediction}\n\n"
+    "Is the predicted answer semantically the same as the gold answer? Answer with one "
+    "word: yes or no."
+)
+
+
+def normalize_answer(text: str) -> str:
+    """
+    >>> normalize_answer("The  James Madison!")
+    'james madison'
+    """
+    text = _ARTICLES.sub(" ", text.lower().translate(_PUNCT))
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, gold: str) -> bool:
+    """
+    >>> exact_match("James Madison.", "james madison")
+    True
+    """
+    return normalize_answer(prediction) == normalize_answer(gold)
+
+
+def f1(prediction: str, gold: str) -> float:
+    """Token-overlap F1 between normalised answers.
+
+    >>> f1("president James Madison", "james madison")
+    0.8
+    >>> f1("", "x")
+    0.0
+    """
+    pred, ref = normalize_answer(prediction).split(), normalize_answer(gold).split()
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+class LLMJudge:
+    """Yes/no semantic-equivalence judge through an OpenAI-compatible chat endpoint."""
+
+    def __init__(self, base_url: str, model: str | None = None, api_key: str | None = None):
+        self.client = OpenAIBackend(base_url, model, api_key=api_key, progress=False)
+
+    def judge(
+        self, questions: list[str], predictions: list[str], golds: list[str]
+    ) -> list[tuple[bool, str]]:
+        """(same?, the judge's raw reply) per item."""
+        prompts = [
+            JUDGE_PROMPT.format(question=q, gold=g, prediction=p)
+            for q, p, g in zip(questions, predictions, golds, strict=True)
+        ]
+        replies = self.client.generate(prompts, max_new_tokens=8, temperature=0.0)
+        return [(normalize_answer(r).startswith("yes"), r) for r in replies]

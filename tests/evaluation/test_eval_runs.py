@@ -1,0 +1,252 @@
+"""End to end: `evaluate` and `toolzero eval` with the tiny local model; resume after interruption."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from eval_fakes import PlainTokenizer, ScriptedBackend
+
+from toolzero.cli import main
+from toolzero.evaluation import BenchOptions, evaluate, parse_benches
+from toolzero.evaluation.bfcl import run_bfcl
+from toolzero.evaluation.generation import ModelUnderTest
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory):
+    path = tmp_path_factory.mktemp("docs") / "docs.jsonl"
+    path.write_text('{"title": "Citibank", "text": "Citibank was founded in 1812."}\n')
+    return path
+
+
+@pytest.mark.slow  # ~5 s on an idle machine, up to ~17 s on a loaded one
+def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bfcl, docs, tmp_path):
+    pytest.importorskip("toolzero.data.synthetic", reason="synthetic data generator not present")
+    out = tmp_path / "eval"
+    options = BenchOptions(
+        api_bank_dir=str(shared_data / "toolrl"),
+        search_index=str(docs),
+        bamboogle_file=str(shared_data / "toolrl" / "bamboogle.json"),
+        synthetic_n=2,
+    )
+    benches = ["bfcl:simple_python,irrelevance", "api_bank:1", "bamboogle", "synthetic"]
+    summary = evaluate(
+        str(tiny_model_path),
+        benches,
+        out,
+        limit=2,
+        prefill="<think>",
+        max_new_tokens=6,
+        batch_size=4,
+        options=options,
+    )
+    assert summary["run"]["protocol"] == "toolrl" and summary["run"]["prefill"] == "<think>"
+    bfcl_cats = summary["benchmarks"]["bfcl"]["categories"]
+    assert bfcl_cats["simple_python"]["total"] == 2 and bfcl_cats["irrelevance"]["total"] == 2
+    assert summary["benchmarks"]["api_bank"]["levels"]["level1"]["total"] == 2
+    assert (
+        summary["benchmarks"]["bamboogle"]["n"] == 2
+        and summary["benchmarks"]["synthetic"]["n"] == 2
+    )
+    for name in (
+        "summary.json",
+        "report.md",
+        "bfcl_categories.png",
+        "run.json",
+        "bfcl/items.jsonl",
+    ):
+        assert (out / name).is_file(), name
+    rows = [json.loads(x) for x in (out / "bfcl" / "items.jsonl").read_text().splitlines()]
+    assert all(
+        r["completion"].startswith("<think>") for r in rows
+    )  # the prefill is part of the answer
+    timing = summary["benchmarks"]["bfcl"]["timing"]
+    assert timing["generations"] == 4 and timing["generation_items_per_second"] > 0
+    again = evaluate(
+        str(tiny_model_path),
+        benches,
+        out,
+        limit=2,
+        prefill="<think>",
+        max_new_tokens=6,
+        batch_size=4,
+        options=options,
+    )
+    assert again["benchmarks"]["bfcl"]["timing"]["generations"] == 0  # resumed: nothing redone
+    assert again["benchmarks"]["bfcl"]["categories"] == bfcl_cats
+    with pytest.raises(ValueError, match="different run"):
+        evaluate(
+            str(tiny_model_path),
+            benches,
+            out,
+            limit=2,
+            prefill="",
+            max_new_tokens=6,
+            options=options,
+        )
+
+
+def test_cli_eval_runs_the_tiny_model(tiny_model_path, bfcl, tmp_path, capsys):
+    out = tmp_path / "cli"
+    args = [
+        "eval",
+        "--model",
+        str(tiny_model_path),
+        "--bench",
+        "bfcl:simple_python",
+        "--limit",
+        "1",
+        "--max-new-tokens",
+        "4",
+        "--protocol",
+        "native",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    assert "| simple_python |" in capsys.readouterr().out
+    assert json.loads((out / "run.json").read_text())["protocol"] == "native"
+
+
+def test_evaluate_through_an_openai_compatible_server(bfcl, fake_server, tmp_path):
+    """A served model (native tool calls over HTTP) scored end to end; dotted names survive."""
+    from eval_fakes import chat_reply
+
+    from toolzero.evaluation import bfcl_official as official
+
+    truth = {}
+    for entry in official.load_entries("simple_python")[:3]:
+        ((_, params),) = official.ground_truth(entry["id"])[0].items()
+        truth[entry["question"][0][0]["content"]] = {
+            k: v[0] for k, v in params.items() if v[0] != ""
+        }
+
+    def route(path, body):
+        if path.endswith("/models"):
+            return 200, {"data": [{"id": "served"}]}
+        question = body["messages"][-1]["content"]
+        tool = body["tools"][0]["function"]["name"]
+        return 200, chat_reply(
+            None,
+            [
+                {
+                    "type": "function",
+                    "function": {"name": tool, "arguments": json.dumps(truth[question])},
+                }
+            ],
+        )
+
+    server = fake_server(route)
+    summary = evaluate(
+        server.url + "/v1", ["bfcl:simple_python"], tmp_path, limit=3, protocol="native"
+    )
+    assert summary["run"]["backend"] == "openai"
+    assert summary["benchmarks"]["bfcl"]["categories"]["simple_python"]["correct"] == 3
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_interrupted_run_resumes_without_redoing_items(bfcl, tmp_path):
+    calls = {"n": 0}
+
+    def flaky(prompt):
+        calls["n"] += 1
+        if calls["n"] > 4:
+            raise Interrupted
+        return "<think> no </think>\n<response> none </response>"
+
+    first = ModelUnderTest(ScriptedBackend(flaky), PlainTokenizer(), max_new_tokens=4)
+    with pytest.raises(Interrupted):
+        run_bfcl(first, tmp_path, ["irrelevance"], limit=10, batch_size=2)
+    done = {
+        json.loads(x)["id"] for x in (tmp_path / "bfcl" / "items.jsonl").read_text().splitlines()
+    }
+    assert len(done) == 4
+    second_backend = ScriptedBackend(lambda p: "<think> no </think>\n<response> none </response>")
+    summary = run_bfcl(
+        ModelUnderTest(second_backend, PlainTokenizer()), tmp_path, ["irrelevance"], limit=10
+    )
+    assert len(second_backend.prompts) == 6
+    assert summary["categories"]["irrelevance"] == {
+        **summary["categories"]["irrelevance"],
+        "correct": 10,
+        "total": 10,
+    }
+
+
+def test_protocols_are_all_accepted_and_recorded(tmp_path):
+    from toolzero.protocol import PROTOCOLS
+
+    for protocol in PROTOCOLS:
+        model = ModelUnderTest(ScriptedBackend(lambda p: ""), PlainTokenizer(), protocol=protocol)
+        assert model.protocol == protocol
+    with pytest.raises(ValueError, match="unknown prompt protocol"):
+        ModelUnderTest(ScriptedBackend(lambda p: ""), PlainTokenizer(), protocol="xml")
+
+
+@pytest.mark.parametrize(
+    ("benches", "expected"),
+    [("bfcl", {"bfcl": []}), (["api-bank:2", "bfcl:live"], {"api_bank": ["2"], "bfcl": ["live"]})],
+)
+def test_parse_benches(benches, expected):
+    assert parse_benches(benches) == expected
+
+
+def test_cli_score_and_compare(bfcl, tmp_path, capsys):
+    preds = tmp_path / "preds.jsonl"
+    rows = [
+        {
+            "id": "simple_python_0",
+            "calls": [{"name": "calculate_triangle_area", "arguments": {"base": 10, "height": 5}}],
+        },
+        {
+            "id": "simple_python_1",
+            "completion": '<tool_call>\n{"name": "math.factorial", "parameters": {"number": "5"}}\n</tool_call>',
+        },
+        {"id": "irrelevance_0", "completion": "<response> no </response>"},
+    ]
+    preds.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert (
+        main(
+            [
+                "eval",
+                "score",
+                "--bench",
+                "bfcl",
+                "--predictions",
+                str(preds),
+                "--out",
+                str(tmp_path / "a"),
+            ]
+        )
+        == 0
+    )
+    items = [
+        json.loads(x) for x in (tmp_path / "a" / "bfcl" / "items.jsonl").read_text().splitlines()
+    ]
+    assert [r["valid"] for r in items] == [True, False, True]
+    assert (
+        items[1]["error_type"] == "type_error:simple"
+        and "Expected type integer" in items[1]["errors"][0]
+    )
+    preds.write_text(
+        json.dumps({**rows[1], "completion": rows[1]["completion"].replace('"5"', "5")}) + "\n"
+    )
+    assert main(["eval", "score", "--predictions", str(preds), "--out", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    assert main(["eval", "compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    assert "| bfcl/simple_python | 50.00 | 100.00 | +50.00 |" in capsys.readouterr().out
+
+
+def test_cli_rejects_bad_predictions_with_line_numbers(bfcl, tmp_path):
+    preds = tmp_path / "bad.jsonl"
+    preds.write_text('{"id": "simple_python_0"}\nnot json\n{"id": "nope_1", "completion": ""}\n')
+    with pytest.raises(
+        ValueError, match=r"line 1: give \"completion\".*\n.*line 2: not JSON.*\n.*line 3"
+    ):
+        main(["eval", "score", "--predictions", str(preds), "--out", str(tmp_path / "o")])
+    with pytest.raises(SystemExit, match="--model, --bench, --out required"):
+        main(["eval"])
