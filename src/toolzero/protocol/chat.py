@@ -1,9 +1,11 @@
-"""Render an `Example` into a model's prompt string, in one of two protocols.
+"""Render an `Example` into a model's prompt string, in one of three protocols.
 
 - `toolrl`: ToolRL's system prompt and dialogue text (see `toolrl_format`), wrapped in the
   model's chat template. The model answers in `<think>/<tool_call>/<response>` text.
 - `native`: the model's own chat template with `tools=[...]` (Qwen, Llama, Hermes...);
   the model answers in its own tool-call syntax, which `parse_completion` also reads.
+- `compact`: ToolRL's answer format behind a few-line prompt (see `compact_format`), for
+  small base models.
 
 Models without a chat template (the embedded Gemma-3-270M *base* file has none) get
 `GEMMA_CHAT_TEMPLATE`, Gemma's turn format (`<start_of_turn>user ... <end_of_turn>`),
@@ -15,11 +17,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from toolzero.protocol.compact_format import compact_prompt_messages
 from toolzero.protocol.toolrl_format import render_system_prompt, toolrl_prompt_messages
 from toolzero.protocol.types import Example
 
-Protocol = Literal["toolrl", "native"]
-PROTOCOLS: tuple[str, ...] = ("toolrl", "native")
+Protocol = Literal["toolrl", "native", "compact"]
+PROTOCOLS: tuple[str, ...] = ("toolrl", "native", "compact")
 
 # Gemma has no system role: the system text opens the first user turn, as Google's own
 # template does. Assistant turns are `model` turns.
@@ -43,6 +46,8 @@ def prompt_messages(example: Example, protocol: Protocol = "toolrl") -> list[dic
     """The chat messages for an example under a protocol (tools excluded for `native`)."""
     if protocol == "toolrl":
         return toolrl_prompt_messages(example)
+    if protocol == "compact":  # ToolRL's answer format behind a short prompt
+        return compact_prompt_messages(example)
     if protocol == "native":
         messages = [m.to_dict() for m in example.messages]
         for m in messages:  # chat templates expect OpenAI's call shape

@@ -1,0 +1,94 @@
+"""The `compact` prompt protocol: ToolRL's output format behind a short prompt.
+
+ToolRL's own system prompt is ~400 tokens before the first tool; a small base model
+(Gemma-3-270M) reads it slowly and learns nothing from it (see FINDINGS.md). `compact`
+keeps the same *answer* format, so every reward preset scores it unchanged, but the prompt
+is a few lines: one sentence of instructions, one line per tool (`name(arg: type, opt?:
+type) - description`), and one worked example. The dialogue follows as `User:` / `Tool
+result:` lines, past assistant turns in the output format.
+
+What is left out: parameter descriptions, enums and defaults (the tool line gives names
+and types only) and ToolRL's "Important Notes". Use `toolrl` when the model should see
+exactly ToolRL's prompt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from toolzero.protocol.types import Example, Message, ToolSpec, render_toolrl_output
+
+INSTRUCTION = (
+    "Answer with <think> your reasoning </think>, then either one <tool_call> block with "
+    'one JSON object per line ({"name": ..., "parameters": {...}}) or '
+    "<response> your answer </response>."
+)
+
+WORKED_EXAMPLE = (
+    "Example:\n"
+    "User: What time is it in Oslo?\n"
+    '<think> get_time gives the time in a city. </think>\n<tool_call>\n{"name": "get_time", '
+    '"parameters": {"city": "Oslo"}}\n</tool_call>'
+)
+
+
+def render_tool_line(tool: ToolSpec) -> str:
+    """One tool as a signature line; optional parameters carry a `?`.
+
+    >>> spec = {"type": "object", "properties": {"city": {"type": "string"},
+    ...         "days": {"type": "integer"}}, "required": ["city"]}
+    >>> render_tool_line(ToolSpec("get_forecast", "Weather forecast.", spec))
+    '- get_forecast(city: string, days?: integer) - Weather forecast.'
+    """
+    required = set(tool.required())
+    args = []
+    for name, spec in tool.properties().items():
+        kind = spec.get("type", "any") if isinstance(spec, dict) else "any"
+        if isinstance(kind, list):
+            kind = "|".join(str(k) for k in kind)
+        args.append(f"{name}{'' if name in required else '?'}: {kind}")
+    description = " ".join(tool.description.split())
+    return f"- {tool.name}({', '.join(args)})" + (f" - {description}" if description else "")
+
+
+def render_compact_system(tools: Sequence[ToolSpec]) -> str:
+    """Instruction, tool lines and the worked example."""
+    lines = "\n".join(render_tool_line(t) for t in tools) or "(no tools)"
+    return f"{INSTRUCTION}\n\nTools:\n{lines}\n\n{WORKED_EXAMPLE}"
+
+
+def render_compact_dialogue(messages: Sequence[Message]) -> str:
+    """The dialogue as `User:` / `Tool result:` lines and past answers in output format.
+
+    >>> print(render_compact_dialogue([Message("user", "Weather in Rome?")]))
+    User: Weather in Rome?
+    """
+    lines: list[str] = []
+    for msg in messages:
+        if msg.role == "user":
+            lines.append(f"User: {msg.content}")
+        elif msg.role == "assistant":
+            lines.append(
+                render_toolrl_output(msg.reasoning or "", msg.tool_calls, msg.content or None)
+            )
+        elif msg.role == "tool":
+            lines.append(f"Tool result: {_compact_json(msg.content)}")
+    return "\n".join(lines)
+
+
+def compact_prompt_messages(example: Example) -> list[dict[str, Any]]:
+    """System (instructions + tools + example) and one user message with the dialogue."""
+    return [
+        {"role": "system", "content": render_compact_system(example.tools)},
+        {"role": "user", "content": render_compact_dialogue(example.messages)},
+    ]
+
+
+def _compact_json(text: str) -> str:
+    """Re-serialise JSON tool output on one line; leave other text as it is."""
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False)
+    except (json.JSONDecodeError, TypeError):
+        return " ".join(str(text).split())

@@ -1,0 +1,117 @@
+"""`report.md` for one run or a comparison of several: reward start/end table, before/after
+evaluation table, run facts (steps, wall time, peak memory) and the plots.
+
+Start and end are means over the first and last few logged steps (`runs.start_end`), so a
+single noisy GRPO batch does not decide the headline numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from toolzero.reports.runs import RunData, start_end
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.3f}"
+    return str(value)
+
+
+def reward_table(runs: Sequence[RunData]) -> list[str]:
+    """One row per (run, component): start, end, change."""
+    lines = ["| run | reward | start | end | change |", "| --- | --- | --- | --- | --- |"]
+    for run in runs:
+        for name in run.reward_components():
+            first, last = start_end(run.series(f"rewards/{name}")[1])
+            lines.append(
+                f"| {run.name} | {name} | {_fmt(first)} | {_fmt(last)} | {_fmt(last - first)} |"
+            )
+    return lines
+
+
+def flat_numbers(data: Any, prefix: str = "") -> dict[str, float]:
+    """Numeric leaves of a nested dict, as dotted keys.
+
+    >>> flat_numbers({"synthetic": {"accuracy": 0.5, "n": 10, "name": "x"}})
+    {'synthetic.accuracy': 0.5, 'synthetic.n': 10}
+    """
+    out: dict[str, float] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out |= flat_numbers(value, f"{prefix}{key}.")
+    elif isinstance(data, int | float) and not isinstance(data, bool):
+        out[prefix.rstrip(".")] = data
+    return out
+
+
+def evaluation_table(run: RunData) -> list[str]:
+    """Before/after rows for every numeric metric both evaluations report."""
+    before = flat_numbers(run.evaluation.get("before", {}))
+    after = flat_numbers(run.evaluation.get("after", {}))
+    keys = [k for k in after if k in before]
+    if not keys:
+        return []
+    lines = ["| metric | before | after | change |", "| --- | --- | --- | --- |"]
+    for key in keys:
+        lines.append(
+            f"| {key} | {_fmt(before[key])} | {_fmt(after[key])} | {_fmt(after[key] - before[key])} |"
+        )
+    return lines
+
+
+def run_facts(run: RunData) -> list[str]:
+    recipe, status = run.recipe, run.status
+    model = recipe.get("model", {}).get("name", "?")
+    preset = recipe.get("reward", {}).get("preset", "?")
+    steps = run.rows[-1]["step"] if run.rows else 0
+    facts = [
+        f"- **{run.name}**: model `{model}`, reward preset `{preset}`, "
+        f"{steps} of {status.get('total_steps', '?')} steps logged, status {status.get('status', '?')}"
+    ]
+    labels = (
+        ("wall_s", "training wall time (s)"),
+        ("cpu_s", "CPU time, user + system (s)"),
+        ("peak_rss_mb", "peak memory (MiB)"),
+    )
+    for key, label in labels:
+        if key in status:
+            facts.append(f"  - {label}: {status[key]}")
+    for key, value in status.items():
+        if key.startswith("quickstart_"):
+            facts.append(f"  - {key[11:].replace('_', ' ')}: {value}")
+    return facts
+
+
+def write_report(runs: Sequence[RunData], plots: dict[str, list[Path]], path: str | Path) -> Path:
+    """Write the markdown report; plot links are relative to the report's folder."""
+    path = Path(path)
+    title = runs[0].name if len(runs) == 1 else " vs ".join(r.name for r in runs)
+    lines = [f"# Training report: {title}", ""]
+    for run in runs:
+        lines += run_facts(run)
+    lines += ["", "## Rewards (mean of the first and last logged steps)", "", *reward_table(runs)]
+    for run in runs:
+        table = evaluation_table(run)
+        if table:
+            lines += ["", f"## Evaluation before and after training: {run.name}", "", *table]
+    for section, title_text in (
+        ("rewards", "Reward components"),
+        ("schedule", "Reward schedule in force"),
+        ("health", "Training health"),
+    ):
+        if plots.get(section):
+            lines += ["", f"## {title_text}", ""]
+            for plot in plots[section]:
+                rel = os.path.relpath(plot, path.parent)
+                lines.append(f"![{plot.stem}]({rel})")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,96 @@
+"""Read a run folder for reporting: its metrics rows, recipe, status and evaluations.
+
+Plain Python and YAML: reports never import the trainer. A run is whatever folder holds a
+`metrics.jsonl`; everything else (`recipe.yaml`, `run.json`, `evaluation.json`) is
+optional and shown when present.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from toolzero.training.metrics_file import read_metrics
+
+EVALUATION_FILE = "evaluation.json"
+
+
+@dataclass
+class RunData:
+    name: str
+    path: Path
+    rows: list[dict[str, Any]]
+    recipe: dict[str, Any] = field(default_factory=dict)
+    status: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)  # {"before": {...}, "after": {...}}
+
+    def reward_components(self) -> list[str]:
+        """Component names in first-seen order, `total` last."""
+        names: list[str] = []
+        for row in self.rows:
+            for key in row:
+                if key.startswith("rewards/") and key[8:] not in names:
+                    names.append(key[8:])
+        return [n for n in names if n != "total"] + (["total"] if "total" in names else [])
+
+    def series(self, key: str) -> tuple[list[int], list[float]]:
+        """(steps, values) of one metric, skipping rows without it."""
+        points = [(r["step"], r[key]) for r in self.rows if isinstance(r.get(key), int | float)]
+        return [p[0] for p in points], [float(p[1]) for p in points]
+
+    def keys_with_prefix(self, prefix: str) -> list[str]:
+        seen: list[str] = []
+        for row in self.rows:
+            seen += [k for k in row if k.startswith(prefix) and k not in seen]
+        return seen
+
+
+def load_run(path: str | Path) -> RunData:
+    """A run folder's data; a folder without `metrics.jsonl` is an error naming the fix."""
+    path = Path(path)
+    metrics = path / "metrics.jsonl"
+    if not metrics.exists():
+        raise FileNotFoundError(
+            f"{path}: no metrics.jsonl; give a run folder written by `toolzero train`"
+        )
+    return RunData(
+        name=path.name,
+        path=path,
+        rows=read_metrics(metrics),
+        recipe=_read_yaml(path / "recipe.yaml"),
+        status=_read_json(path / "run.json"),
+        evaluation=_read_json(path / EVALUATION_FILE),
+    )
+
+
+def start_end(values: list[float], window: int | None = None) -> tuple[float, float]:
+    """Mean of the first and of the last `window` values (default: a quarter, 1 to 3).
+
+    >>> start_end([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0])
+    (0.0, 2.0)
+    """
+    if not values:
+        return float("nan"), float("nan")
+    k = window or max(1, min(3, len(values) // 4))
+    return sum(values[:k]) / k, sum(values[-k:]) / k
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,317 @@
+"""A training recipe: typed sections read from YAML, overridden from the command line, and
+validated in one place, with every problem reported at once, before any model loads.
+
+    recipe = load_recipe("recipes/quickstart.yaml", ["grpo.max_steps=5", "lora.r=8"])
+
+Sections: `model` (what to train, prompt protocol, prefill, stop strings), `data`, `reward`
+(preset; its schedule runs on the fraction of training done), `grpo` (the GRPO settings
+users expect; anything else `GRPOConfig` takes goes in `grpo.extra`), `lora`, and `run`
+(output folder, checkpoints, seed, logging). Validation here is pure Python: it checks
+names, types, ranges and the batch arithmetic; `toolzero.training.validate` adds the
+checks that need the filesystem or installed packages. No torch, no trl import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass
+class ModelSection:
+    name: str = "gemma-3-270m"  # a Hub id, a local folder, or an embedded model name
+    dtype: str = "float32"  # float32 on CPU; bfloat16 on GPUs
+    protocol: str = "compact"  # toolrl | native | compact (see toolzero.protocol.chat)
+    prefill: str = "<think>"  # appended to the prompt; put back before scoring
+    stop_strings: list[str] = field(default_factory=lambda: ["</tool_call>", "</response>"])
+    attn_implementation: str | None = None
+
+
+@dataclass
+class DataSection:
+    train: str = "synthetic"  # a prepared folder, a file, hf:owner/name, or synthetic
+    eval: str | None = None
+    limit: int | None = None  # use at most this many training examples
+    eval_limit: int | None = None
+    shuffle_seed: int = 0
+
+
+@dataclass
+class RewardSection:
+    preset: str = "toolzero"
+    weights: list[float] | None = None  # one per component; None = all 1.0
+
+
+@dataclass
+class LoraSection:
+    enabled: bool = True
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.0
+    target_modules: list[str] | str = "all-linear"
+    # Only these decoder layers get adapters (None: all). The top layers alone make the
+    # backward pass stop early: much cheaper on a CPU.
+    layers: list[int] | None = None
+    merge_on_save: bool = True  # the final model is a plain checkpoint evaluation can load
+
+
+@dataclass
+class GrpoSection:
+    prompts_per_step: int = 2  # distinct prompts per optimizer step, over all devices
+    num_generations: int = 8
+    gradient_accumulation_steps: int = 1
+    # Optimizer steps per generation round (PPO mini-batches): >1 samples
+    # prompts_per_step x this many prompts at once and reuses them over that many steps.
+    updates_per_generation: int = 1
+    max_steps: int | None = None  # wins over num_epochs when both are set
+    num_epochs: float | None = None
+    loss_type: str = "dapo"
+    beta: float = 0.0
+    epsilon: float = 0.2
+    epsilon_high: float | None = None
+    num_iterations: int = 1
+    scale_rewards: str = "group"
+    mask_truncated_completions: bool = False
+    entropy_coef: float = 0.0
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    max_completion_length: int = 48
+    learning_rate: float = 5e-4
+    lr_scheduler_type: str = "constant"
+    warmup_steps: float = 0.0  # a count, or a fraction of the run when < 1
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    bf16: bool = False
+    gradient_checkpointing: bool = False
+    use_vllm: bool = False
+    vllm_mode: str = "colocate"
+    vllm_gpu_memory_utilization: float = 0.3
+    vllm_tensor_parallel_size: int = 1
+    deepspeed: str | None = None  # a DeepSpeed JSON config (e.g. ZeRO-3)
+    score_completion_only: bool = True  # on CPU, LM head on completion tokens only
+    shared_prefix: bool = True  # encode each prompt once per group (see shared_prefix.py)
+    extra: dict[str, Any] = field(default_factory=dict)  # any other GRPOConfig field
+
+
+@dataclass
+class RunSection:
+    output_dir: str = "runs/quickstart"
+    seed: int = 0
+    save_steps: int = 5
+    save_total_limit: int | None = 2
+    eval_steps: int | None = None
+    logging_steps: int = 1
+    report_to: list[str] = field(default_factory=lambda: ["none"])
+    use_cpu: bool | None = None  # None: on CPU when no accelerator is present
+
+
+@dataclass
+class EvaluationSection:
+    """The before/after evaluation `toolzero quickstart` runs (ignored by `train`)."""
+
+    benches: list[str] = field(default_factory=lambda: ["synthetic"])
+    limit: int = 32
+    max_new_tokens: int = 64
+    batch_size: int = 16
+
+
+@dataclass
+class Recipe:
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataSection = field(default_factory=DataSection)
+    reward: RewardSection = field(default_factory=RewardSection)
+    lora: LoraSection = field(default_factory=LoraSection)
+    grpo: GrpoSection = field(default_factory=GrpoSection)
+    run: RunSection = field(default_factory=RunSection)
+    evaluation: EvaluationSection = field(default_factory=EvaluationSection)
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+class RecipeError(ValueError):
+    """Every problem found in a recipe, one per line, each naming the field and the fix."""
+
+    def __init__(self, problems: list[str], source: str = "recipe") -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source} has {len(problems)} problem(s):\n{lines}")
+
+
+SECTION_TYPES = {
+    "model": ModelSection,
+    "data": DataSection,
+    "reward": RewardSection,
+    "lora": LoraSection,
+    "grpo": GrpoSection,
+    "run": RunSection,
+    "evaluation": EvaluationSection,
+}
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """`section.key=value` -> (["section", "key"], YAML-parsed value).
+
+    >>> parse_override("grpo.learning_rate=1e-5")
+    (['grpo', 'learning_rate'], 1e-05)
+    >>> parse_override("model.stop_strings=[</tool_call>]")
+    (['model', 'stop_strings'], ['</tool_call>'])
+    """
+    if "=" not in text:
+        raise RecipeError([f"override {text!r} is not KEY=VALUE; write e.g. grpo.max_steps=10"])
+    key, _, raw = text.partition("=")
+    value = yaml.safe_load(raw) if raw.strip() else None
+    if isinstance(value, str) and _looks_numeric(value):
+        value = float(value)  # YAML 1.1 reads "1e-5" (no dot) as a string
+    return key.strip().split("."), value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Set each dotted key in a nested dict (copying), creating sections as needed."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    for text in overrides:
+        path, value = parse_override(text)
+        node = out
+        for part in path[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[path[-1]] = value
+    return out
+
+
+def recipe_from_dict(raw: dict[str, Any], source: str = "recipe") -> Recipe:
+    """Build a `Recipe`, collecting every unknown key, wrong type and bad value at once."""
+    problems: list[str] = []
+    if not isinstance(raw, dict):
+        raise RecipeError(
+            [f"top level must be a mapping of sections, got {type(raw).__name__}"], source
+        )
+    sections: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "description":
+            continue
+        if key not in SECTION_TYPES:
+            problems.append(_unknown("", key, [*SECTION_TYPES, "description"]))
+            continue
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            problems.append(f"{key}: must be a mapping of settings, got {type(value).__name__}")
+            continue
+        sections[key] = _build_section(key, SECTION_TYPES[key], value, problems)
+    recipe = Recipe(**sections, description=str(raw.get("description") or ""))
+    problems.extend(check_recipe(recipe))
+    if problems:
+        raise RecipeError(problems, source)
+    return recipe
+
+
+def load_recipe(path: str | Path | None, overrides: list[str] | None = None) -> Recipe:
+    """Read a YAML recipe (or the defaults when `path` is None) and apply overrides."""
+    raw: dict[str, Any] = {}
+    source = "recipe (defaults)"
+    if path is not None:
+        source = str(path)
+        try:
+            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise RecipeError(
+                [f"file not found: {path}; pass an existing YAML recipe"], source
+            ) from None
+        except yaml.YAMLError as exc:
+            raise RecipeError([f"not valid YAML: {exc}"], source) from None
+    return recipe_from_dict(apply_overrides(raw, overrides or []), source)
+
+
+def _build_section(name: str, cls: type, values: dict[str, Any], problems: list[str]) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in known:
+            problems.append(_unknown(f"{name}.", key, sorted(known)))
+            continue
+        coerced, ok = _coerce(value, hints[key])
+        if not ok:
+            problems.append(
+                f"{name}.{key}: expected {_type_name(hints[key])}, got {value!r}; fix the value"
+            )
+            continue
+        kwargs[key] = coerced
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any) -> tuple[Any, bool]:
+    """Check `value` against a type hint, converting the safe cases (int -> float)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(hint):
+            coerced, ok = _coerce(value, option)
+            if ok:
+                return coerced, True
+        return value, False
+    if hint is type(None):
+        return value, value is None
+    if hint is Any:
+        return value, True
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            return value, False
+        items = [_coerce(v, item) for v in value]
+        return [v for v, _ in items], all(ok for _, ok in items)
+    if origin is dict:
+        return value, isinstance(value, dict)
+    if hint is float:
+        if isinstance(value, str) and _looks_numeric(value):
+            return float(value), True
+        return (float(value), True) if _is_number(value) else (value, False)
+    if hint is int:
+        return value, isinstance(value, int) and not isinstance(value, bool)
+    if hint is bool:
+        return value, isinstance(value, bool)
+    if hint is str:
+        return value, isinstance(value, str)
+    return value, isinstance(value, hint)
+
+
+def check_recipe(recipe: Recipe) -> list[str]:
+    """Values and their combinations: ranges, choices, the GRPO batch arithmetic."""
+    from toolzero.training.recipe_checks import check_values
+
+    return check_values(recipe)
+
+
+def _unknown(prefix: str, key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {prefix}{close[0]}?" if close else f"known: {', '.join(known)}"
+    return f"{prefix}{key}: unknown setting; {hint}"
+
+
+def _type_name(hint: Any) -> str:
+    return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

