@@ -164,3 +164,10 @@ def test_recipe_module_imports_no_torch_or_trl() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_synthetic_specs_with_count_and_seed_fields_load():
+    from toolzero.training.prompts import load_recipe_examples
+
+    examples = load_recipe_examples("synthetic:heldout:8:3", limit=4, seed=0)
+    assert len(examples) == 4 and all(e.source.startswith("synthetic") for e in examples)

@@ -34,7 +34,9 @@ def load_recipe_examples(spec: str, limit: int | None, seed: int) -> list[Exampl
     if spec.split(":", 1)[0] == "synthetic":
         from toolzero.data.synthetic import generate_examples
 
-        split = spec.split(":", 1)[1] if ":" in spec else "train"
+        # `synthetic[:SPLIT[:N[:SEED]]]` as `load_examples` reads it; here `limit` and the
+        # run's seed decide N and SEED.
+        split = spec.split(":")[1] if ":" in spec else "train"
         return generate_examples(limit or SYNTHETIC_DEFAULT_COUNT, seed=seed, split=split)
     from toolzero.data.dataset import load_examples
 
