@@ -142,6 +142,7 @@ def main() -> None:
             ]
             done = subprocess.run(cmd, capture_output=True, text=True, check=True)
             results[variant].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(f"  {variant}: {results[variant][-1]['step_s']:.3f} s/step", flush=True)
     print(
         f"model {args.model}, {args.steps} steps x {args.rounds} rounds, 2 prompts x 8 completions, "
         f"{args.tokens} tokens max"

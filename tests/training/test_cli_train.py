@@ -14,7 +14,10 @@ from .conftest import QUICKSTART
 
 
 def test_dry_run_prints_the_resolved_recipe(capsys) -> None:
-    assert main(["train", "--config", str(QUICKSTART), "--dry-run", "grpo.max_steps=3", "lora.r=4"]) == 0
+    assert (
+        main(["train", "--config", str(QUICKSTART), "--dry-run", "grpo.max_steps=3", "lora.r=4"])
+        == 0
+    )
     printed = yaml.safe_load(capsys.readouterr().out)
     assert printed["grpo"]["max_steps"] == 3 and printed["lora"]["r"] == 4
     assert printed["model"]["name"] == "gemma-3-270m"
@@ -22,7 +25,9 @@ def test_dry_run_prints_the_resolved_recipe(capsys) -> None:
 
 def test_dry_run_lists_every_problem_and_exits_2(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("model: {protocol: xml}\ngrpo: {max_steps: 2, num_generation: 4}\ndata: {train: /nope.jsonl}\n")
+    bad.write_text(
+        "model: {protocol: xml}\ngrpo: {max_steps: 2, num_generation: 4}\ndata: {train: /nope.jsonl}\n"
+    )
     assert main(["train", "--config", str(bad), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "model.protocol: 'xml' is not one of" in err

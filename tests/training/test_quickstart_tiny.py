@@ -12,7 +12,11 @@ from .conftest import QUICKSTART, tiny_overrides
 
 def test_quickstart_writes_evaluations_metrics_and_report(tiny_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "quick"
-    overrides = [*tiny_overrides(tiny_model, out), "evaluation.limit=2", "evaluation.max_new_tokens=8"]
+    overrides = [
+        *tiny_overrides(tiny_model, out),
+        "evaluation.limit=2",
+        "evaluation.max_new_tokens=8",
+    ]
     report = run_quickstart(QUICKSTART, overrides)
     assert report == out / "report.md"
     evaluation = json.loads((out / "evaluation.json").read_text())

@@ -95,8 +95,9 @@ def trl_logps(model, ids, mask, keep, batch_size=None, temperature=1.0):
     return logps, entropies
 
 
-def grads_of(model, logps, entropies, mask):
-    model.zero_grad()
+def grads_of(model, logps, entropies, mask, zero=True):
+    if zero:
+        model.zero_grad()
     gen = torch.Generator().manual_seed(1)
     weights = torch.randn(logps.shape, generator=gen, dtype=F64)
     ((logps * weights + 0.1 * entropies) * mask).sum().backward()
@@ -322,6 +323,43 @@ def test_training_steps_end_to_end_match(tiny_path, tmp_path, monkeypatch, lora)
     assert moved, "training did not change any weight: the comparison would prove nothing"
     for name, weight in finals[0].items():
         torch.testing.assert_close(finals[1][name], weight, atol=1e-7, rtol=1e-6)
+
+
+def ddp_worker(rank: int, folder: str, tiny_path: str) -> None:
+    """One of two CPU processes (gloo): both paths through DistributedDataParallel."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    torch.set_num_threads(1)
+    dist.init_process_group(
+        "gloo", init_method=f"file://{folder}/rendezvous", rank=rank, world_size=2
+    )
+    model = causal_lm("gemma", tiny_path)
+    add_fused_lm_head(model, outputs=("log_probs", "entropy"))
+    ddp = DistributedDataParallel(model)
+    ddp._test_fused = True  # trl_logps: the head is fused on the model inside
+    ids, mask, keep = make_batch([7, 5], [[4, 2, 3], [1, 4, 4]], seed=rank)  # other data per rank
+    grads = {}
+    for path, logps in (("trl", trl_logps), ("shared", shared_prefix_logps)):
+        model.zero_grad()
+        out = (
+            logps(ddp, ids, mask, keep)
+            if path == "trl"
+            else logps(ddp, ids, mask, keep, compute_entropy=True)
+        )
+        grads[path] = grads_of(model, *out, mask[:, -keep:], zero=False)
+    torch.save(grads, f"{folder}/rank{rank}.pt")
+    dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_ddp_synchronises_the_shared_prefix_gradients(tiny_path, tmp_path):
+    torch.multiprocessing.spawn(ddp_worker, args=(str(tmp_path), tiny_path), nprocs=2)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
+    for grads in ranks:
+        assert_grads_match(grads["trl"], grads["shared"])
+    # Each rank saw other rows: equal gradients mean DDP averaged them.
+    assert_grads_match(ranks[0]["shared"], ranks[1]["shared"], rtol=1e-12)
 
 
 @pytest.mark.parametrize(

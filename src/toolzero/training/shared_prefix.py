@@ -28,13 +28,14 @@ need nothing special):
 
 Works with full fine-tuning and LoRA (the reference model too: TRL's `ref_model`, or
 adapters switched off), KL on or off, any padding, uneven completion lengths, gradient
-accumulation, and non-reentrant gradient checkpointing. Left out, each with a logged
-fallback to TRL's path (`SharedPrefixMixin`): models wrapped for distributed training
-(DDP/FSDP/DeepSpeed: calling the backbone directly would bypass the wrapper's hooks),
-reentrant checkpointing, multimodal inputs, the MoE load-balancing loss, LoRA on the LM
-head, bidirectional attention, caches other than plain key/value layers (recurrent,
-chunked, shared-KV), and encoder-decoder models. Speed and memory: benchmarks/shared_prefix.py
-and docs/performance.md.
+accumulation, non-reentrant gradient checkpointing and DistributedDataParallel: the
+computation runs inside the model's `forward` (`shared_prefix_forward`), so PEFT's hooks
+and DDP's gradient synchronisation apply as to any forward. Left out, each with a logged
+fallback to TRL's path (`SharedPrefixMixin`): FSDP and DeepSpeed (their sharded LM-head
+weight is not gathered here), reentrant checkpointing, multimodal inputs, the MoE
+load-balancing loss, LoRA on the LM head, bidirectional attention, caches other than plain
+key/value layers (recurrent, chunked, shared-KV) and encoder-decoder models. Speed and
+memory: benchmarks/shared_prefix.py and docs/performance.md.
 
     class MyTrainer(SharedPrefixMixin, GRPOTrainer): ...   # on by default; .shared_prefix
     logps, entropies = shared_prefix_logps(model, input_ids, attention_mask, logits_to_keep)
@@ -43,72 +44,44 @@ and docs/performance.md.
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
 from trl.extras.profiling import profiling_decorator
-from trl.kernels.chunked_logprob import ChunkedLogProbFunction
-from trl.trainer.utils import _CHUNKED_LOGPROB_CHUNK_SIZE
 
-from toolzero.training.shared_prefix_cache import (
-    cache_through_checkpoints,
-    checkpointing_reason,
-    recording_cache,
-    shared_cache,
+from toolzero.training.shared_prefix_cache import checkpointing_reason
+from toolzero.training.shared_prefix_forward import (
+    PrefixGroups,
+    SharedPrefixRequest,
+    find_prefix_groups,
+    install_shared_prefix_forward,
 )
 
 logger = logging.getLogger(__name__)
 
 TRL_TARGET = "1.16.0"
 SUPPORTED_CACHE_LAYERS = (DynamicLayer, DynamicSlidingWindowLayer)
-
-
-@dataclass(frozen=True)
-class PrefixGroups:
-    """Which rows share a prompt: `first_rows[g]` holds group g's prompt, `row_group[b]` is b's group."""
-
-    prompt_length: int
-    first_rows: torch.Tensor  # [U] long
-    row_group: torch.Tensor  # [B] long
-
-    @property
-    def num_groups(self) -> int:
-        return int(self.first_rows.numel())
-
-
-def find_prefix_groups(
-    input_ids: torch.Tensor, attention_mask: torch.Tensor, prompt_length: int
-) -> PrefixGroups:
-    """Group rows whose first `prompt_length` ids and mask values are equal.
-
-    >>> ids = torch.tensor([[5, 6, 1], [7, 8, 2], [5, 6, 3]])
-    >>> g = find_prefix_groups(ids, torch.ones_like(ids), prompt_length=2)
-    >>> g.first_rows.tolist(), g.row_group.tolist()
-    ([0, 1], [0, 1, 0])
-    """
-    key = torch.cat([input_ids[:, :prompt_length], attention_mask[:, :prompt_length].long()], 1)
-    _, inverse = torch.unique(key, dim=0, return_inverse=True)
-    rows = torch.arange(key.size(0), device=key.device)
-    first = torch.full((int(inverse.max()) + 1,), key.size(0), device=key.device, dtype=torch.long)
-    first = first.scatter_reduce(0, inverse, rows, reduce="amin")
-    # Number groups by first appearance so the order follows the batch, not the sort.
-    order = torch.argsort(first)
-    rank = torch.empty_like(order)
-    rank[order] = torch.arange(order.numel(), device=key.device)
-    return PrefixGroups(prompt_length, first[order], rank[inverse])
+__all__ = [
+    "PrefixGroups",
+    "SharedPrefixMixin",
+    "find_prefix_groups",
+    "shared_prefix_logps",
+    "unsupported_reason",
+]
 
 
 def causal_lm(model: Any) -> Any:
-    """The transformers model under a PEFT wrapper (LoRA layers stay injected in it)."""
+    """The transformers model inside DDP and PEFT wrappers (LoRA layers stay injected)."""
+    if isinstance(model, DistributedDataParallel):
+        model = model.module
     return model.get_base_model() if hasattr(model, "get_base_model") else model
 
 
 def unsupported_reason(model: Any) -> str | None:
-    """Why `shared_prefix_logps` cannot run this (unwrapped) model exactly, or None."""
+    """Why `shared_prefix_logps` cannot run this model exactly, or None."""
     base = causal_lm(model)
     config = getattr(base, "config", None)
     if config is None or not hasattr(base, "get_output_embeddings"):
@@ -123,8 +96,6 @@ def unsupported_reason(model: Any) -> str | None:
     if (reason := checkpointing_reason(base)) is not None:
         return reason
     head = base.get_output_embeddings()
-    if head is None or not isinstance(getattr(head, "weight", None), torch.Tensor):
-        return "the model has no plain LM head weight"
     if type(head) is not torch.nn.Linear:
         return f"the LM head is a {type(head).__name__} (e.g. LoRA on lm_head), not a plain Linear"
     layers = DynamicCache(config=text).layers
@@ -132,62 +103,6 @@ def unsupported_reason(model: Any) -> str | None:
     if odd:
         return f"cache layers {sorted(odd)} are not plain attention key/value caches"
     return None
-
-
-def head_scaling(config: Any) -> tuple[float | None, float]:
-    """(final logit softcap, logit scale) exactly as trl 1.16's fused LM head reads them."""
-    text = config.get_text_config()
-    softcap = getattr(text, "final_logit_softcapping", None)
-    scale = getattr(text, "logit_scale", None)
-    if scale is None:
-        scale = getattr(text, "output_multiplier", None)
-    if scale is None:
-        scale = getattr(text, "lm_head_multiplier", None)
-    if scale is None and getattr(text, "logits_scaling", None) is not None:
-        scaling = text.logits_scaling
-        scale = scaling if text.model_type == "hyperclovax" else 1 / scaling
-    return softcap, 1.0 if scale is None else scale
-
-
-def completion_logps(
-    base: Any,
-    hidden: torch.Tensor,
-    targets: torch.Tensor,
-    mask: torch.Tensor,
-    temperature: float = 1.0,
-    compute_entropy: bool = False,
-    cast_lm_head_to_fp32: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Log-prob of each target (and entropy) from the hidden state before it; LM head on `mask` only.
-
-    `hidden`, `targets`, `mask` are `[B, C, H]`, `[B, C]`, `[B, C]`; padded positions get 0.
-    """
-    head = base.get_output_embeddings()
-    softcap, scale = head_scaling(base.config)
-    mask = mask.bool().to(head.weight.device)
-    states = hidden.to(head.weight.device)[mask]
-    autocast = nullcontext()
-    if cast_lm_head_to_fp32:
-        states = states.float()
-        autocast = torch.autocast(states.device.type, enabled=False)
-    outputs = ("log_probs", "entropy") if compute_entropy else ("log_probs",)
-    with autocast:
-        logps, entropy, *_ = ChunkedLogProbFunction.apply(
-            states,
-            head.weight,
-            head.bias,
-            targets.to(head.weight.device)[mask],
-            temperature,
-            _CHUNKED_LOGPROB_CHUNK_SIZE,
-            softcap,
-            scale,
-            outputs,
-        )
-    # masked_scatter keeps an all-padding batch connected to the graph (a zero gradient).
-    logps = logps.new_zeros(mask.shape).masked_scatter(mask, logps)
-    if entropy is not None:
-        entropy = entropy.new_zeros(mask.shape).masked_scatter(mask, entropy)
-    return logps, entropy
 
 
 def shared_prefix_logps(
@@ -204,9 +119,9 @@ def shared_prefix_logps(
 
     Same contract as trl 1.16's `_get_per_token_logps_and_entropies`: `input_ids` is
     `prompt + completion`, the last `logits_to_keep` columns are the completion, rows are
-    processed `batch_size` at a time. Rows sharing a prompt are found, not assumed (no
-    group size needed). `model` is a causal LM or a PEFT model around one, not wrapped for
-    distributed training; check `unsupported_reason(model)` first.
+    processed `batch_size` at a time. Rows sharing a prompt are found, not assumed, so no
+    group size is needed. `model` is a causal LM, optionally inside PEFT and/or
+    DistributedDataParallel; check `unsupported_reason(model)` first.
     """
     prompt_length = input_ids.size(1) - logits_to_keep
     if prompt_length < 1 or logits_to_keep < 1:
@@ -214,65 +129,18 @@ def shared_prefix_logps(
             f"shared prefix needs at least one prompt and one completion column; got "
             f"{input_ids.size(1)} columns with logits_to_keep={logits_to_keep}"
         )
+    install_shared_prefix_forward(causal_lm(model))
+    request = SharedPrefixRequest(prompt_length, temperature, compute_entropy, cast_lm_head_to_fp32)
     batch_size = batch_size or input_ids.size(0)
     logps, entropies = [], []
     for start in range(0, input_ids.size(0), batch_size):
         rows = slice(start, start + batch_size)
-        lp, ent = _shared_prefix_chunk(
-            model,
-            input_ids[rows],
-            attention_mask[rows],
-            prompt_length,
-            temperature,
-            compute_entropy,
-            cast_lm_head_to_fp32,
+        out = model(
+            input_ids=input_ids[rows], attention_mask=attention_mask[rows], shared_prefix=request
         )
-        logps.append(lp)
-        entropies.append(ent)
+        logps.append(out.log_probs)
+        entropies.append(out.entropy)
     return torch.cat(logps), torch.cat(entropies) if compute_entropy else None
-
-
-def _shared_prefix_chunk(
-    model: Any,
-    input_ids: torch.Tensor,
-    attention_mask: torch.Tensor,
-    prompt_length: int,
-    temperature: float,
-    compute_entropy: bool,
-    cast_lm_head_to_fp32: bool,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    base = causal_lm(model)
-    backbone = base.base_model  # the decoder stack, LoRA layers included
-    groups = find_prefix_groups(input_ids, attention_mask, prompt_length)
-    logger.debug("shared prefix: %d rows, %d unique prompts", input_ids.size(0), groups.num_groups)
-    with cache_through_checkpoints(backbone):
-        cache = recording_cache(base.config.get_text_config(decoder=True).num_hidden_layers)
-        prefix = backbone(
-            input_ids=input_ids[groups.first_rows, :prompt_length],
-            attention_mask=attention_mask[groups.first_rows, :prompt_length],
-            past_key_values=cache,
-            use_cache=True,
-        )
-        # The prompt's last state predicts the first completion token of each row of its group.
-        hidden = prefix.last_hidden_state[groups.row_group, -1:]
-        if input_ids.size(1) - prompt_length > 1:
-            # The last completion token predicts nothing that is scored, so it is not run.
-            suffix = backbone(
-                input_ids=input_ids[:, prompt_length:-1],
-                attention_mask=attention_mask[:, :-1],
-                past_key_values=shared_cache(cache, groups.row_group),
-                use_cache=True,
-            )
-            hidden = torch.cat([hidden, suffix.last_hidden_state], 1)
-    return completion_logps(
-        base,
-        hidden,
-        input_ids[:, prompt_length:],
-        attention_mask[:, prompt_length:],
-        temperature,
-        compute_entropy,
-        cast_lm_head_to_fp32,
-    )
 
 
 class SharedPrefixMixin:
@@ -341,8 +209,10 @@ class SharedPrefixMixin:
             reason = "the MoE load-balancing loss needs router logits from a full-row forward"
         elif any(v is not None for v in multimodal.values()):
             reason = "multimodal inputs (images, token types) are not supported"
-        elif self.accelerator.unwrap_model(model) is not model:  # type: ignore[attr-defined]
-            reason = f"the model is wrapped by {type(model).__name__} (distributed training)"
+        elif not isinstance(model, DistributedDataParallel) and (
+            self.accelerator.unwrap_model(model) is not model  # type: ignore[attr-defined]
+        ):
+            reason = f"the model is wrapped by {type(model).__name__}, not DDP"
         elif logits_to_keep >= input_ids.size(1):
             reason = "the batch has no prompt columns"
         else:
