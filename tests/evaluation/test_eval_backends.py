@@ -72,6 +72,19 @@ def test_hf_stop_strings_cut_the_completion(tiny):
         assert a.startswith(b)
 
 
+def test_hf_keep_stop_ends_the_completion_with_the_stop_string(tiny):
+    model, tokenizer = tiny
+    backend = HFBackend(model, tokenizer, batch_size=3, progress=False)
+    prompts = _prompts(tokenizer)
+    free = backend.generate(prompts, 12)
+    stop = free[0][2:5]
+    kept = backend.generate(prompts, 12, stop=[stop], keep_stop=True)
+    assert kept[0] == free[0][: free[0].find(stop) + len(stop)]
+    for a, b in zip(free, kept, strict=True):
+        assert a.startswith(b)
+        assert stop not in b[:-1] or b.endswith(stop)  # nothing after the stop string
+
+
 def test_hf_sampling_runs(tiny):
     model, tokenizer = tiny
     out = HFBackend(model, tokenizer, progress=False).generate(
@@ -91,6 +104,19 @@ def test_hf_sampling_runs(tiny):
 )
 def test_cut_at_stop(text, stop, expected):
     assert cut_at_stop(text, stop) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "stop", "expected"),
+    [
+        ("a</x>b</x>", ["</x>"], "a</x>"),
+        ("a1b2", ["2", "1"], "a1"),
+        ("a<end>", ["<e", "<end>"], "a<end>"),  # same start: the longer string is kept whole
+        ("abc", ["z"], "abc"),
+    ],
+)
+def test_cut_at_stop_keeping_it(text, stop, expected):
+    assert cut_at_stop(text, stop, keep=True) == expected
 
 
 def _chat_route(path, body):
@@ -149,6 +175,16 @@ def test_openai_completions_mode_and_auth_header(fake_server):
     backend = OpenAIBackend(server.url, "m", api_key="sk-test", mode="completions", progress=False)
     assert backend.generate(["hello world"], 4) == ["raw:world"]
     assert server.requests[-1][1]["_headers"]["authorization"] == "Bearer sk-test"
+
+
+def test_openai_keep_stop_cuts_locally_after_the_stop_string(fake_server):
+    server = fake_server(_chat_route)
+    backend = OpenAIBackend(server.url, "m", mode="completions", progress=False)
+    # the route answers "raw:" + the prompt's last 5 characters, ignoring `stop`
+    assert backend.generate(["xxab!d"], 4, stop=["!"], keep_stop=True) == ["raw:xab!"]
+    assert "stop" not in server.requests[-1][1]  # the server would have dropped it
+    assert backend.generate(["xxab!d"], 4, stop=["!"]) == ["raw:xab!d"]  # the server's job
+    assert server.requests[-1][1]["stop"] == ["!"]
 
 
 def test_openai_errors_retry_then_raise(fake_server):
@@ -210,4 +246,13 @@ def test_vllm_backend_with_a_stand_in_module(monkeypatch):
     out = backend.generate(["abc", "de"], 7, stop=["</tool_call>"])
     assert out == ["ans", "ans"]
     assert seen["inputs"] == [{"prompt_token_ids": [3, 0]}, {"prompt_token_ids": [2, 0]}]
-    assert seen["params"] == {"max_tokens": 7, "temperature": 0.0, "stop": ["</tool_call>"]}
+    assert seen["params"] == {
+        "max_tokens": 7,
+        "temperature": 0.0,
+        "stop": ["</tool_call>"],
+        "include_stop_str_in_output": False,
+    }
+    assert backend.generate(["abc"], 7, stop=["</tool_call>"], keep_stop=True) == [
+        "ans</tool_call>"
+    ]
+    assert seen["params"]["include_stop_str_in_output"] is True

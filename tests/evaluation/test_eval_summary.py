@@ -95,6 +95,16 @@ def test_manifest_refuses_a_different_run(tmp_path):
     RunManifest("m", "hf", "toolrl", max_new_tokens=8).check_or_write(tmp_path)  # same run: fine
     with pytest.raises(ValueError, match=r"protocol: 'toolrl' -> 'native'"):
         RunManifest("m", "hf", "native", max_new_tokens=8).check_or_write(tmp_path)
+    with pytest.raises(ValueError, match=r"keep_stop: False -> True"):
+        RunManifest("m", "hf", "toolrl", max_new_tokens=8, keep_stop=True).check_or_write(tmp_path)
+
+
+def test_manifest_written_before_keep_stop_existed_still_resumes(tmp_path):
+    manifest = RunManifest("m", "hf", "toolrl", stop=["</x>"])
+    old = manifest.to_dict()
+    del old["keep_stop"]
+    (tmp_path / "run.json").write_text(json.dumps(old))
+    manifest.check_or_write(tmp_path)  # absent means the default: the same run
 
 
 def test_clip_text_keeps_size():

@@ -85,6 +85,22 @@ def test_single_run_report_has_every_component_plot_and_tables(tmp_path: Path) -
         assert (run / "plots" / name).read_bytes()[:4] == b"\x89PNG"
 
 
+def test_dynamic_ranges_are_compared_as_shares_of_the_range_in_force(tmp_path: Path) -> None:
+    # ToolRL's dynamic format scale: the maximum falls 2 -> 1 while the model reaches it.
+    highs = [2.0, 1.75, 1.5, 1.25]
+    run_dir = write_run(tmp_path / "dyn", {"format": [1.0, 1.3125, 1.5, 1.25]})
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    for row, high in zip(rows, highs, strict=True):
+        row |= {"schedule/format.low": 0.0, "schedule/format.high": high}
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    text = generate_report([run_dir]).read_text()
+    # raw mean 1.0 -> 1.25 says little; the share of the range goes 50% -> 100%
+    assert "| dyn | format | 1.000 | 1.250 | 0.250 | 50% | 100% |" in text
+    assert "| dyn | total | 1.000 | 1.250 | 0.250 |  |  |" in text  # no range logged
+    assert "(plots/reward_format_share.png)" in text
+    assert (run_dir / "plots" / "reward_format_share.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_overlay_of_two_runs_compares_reward_designs(tmp_path: Path) -> None:
     a = write_run(tmp_path / "fine", {"format": [0.0, 1.0], "correctness": [0.0, 2.0]})
     b = write_run(tmp_path / "binary", {"binary": [0.0, 0.5]})

@@ -23,6 +23,9 @@ def test_quickstart_writes_evaluations_metrics_and_report(tiny_model: Path, tmp_
     for when in ("before", "after"):
         synthetic = evaluation[when]["benchmarks"]["synthetic"]
         assert synthetic["n"] == 2 and synthetic["split"] == "heldout"
+        # answers end where training ends them: at the recipe's stop strings, kept
+        manifest = json.loads((out / f"eval-{when}" / "run.json").read_text())
+        assert manifest["stop"] == ["</tool_call>", "</response>"] and manifest["keep_stop"]
     text = report.read_text()
     assert "## Evaluation before and after training" in text
     assert "| benchmarks.synthetic.exact_match |" in text

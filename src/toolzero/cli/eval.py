@@ -65,6 +65,11 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--stop", nargs="*", default=[], help="stop strings (not kept in the answer)")
     p.add_argument(
+        "--keep-stop",
+        action="store_true",
+        help="keep the stop string in the answer (for closing tags such as </tool_call>)",
+    )
+    p.add_argument(
         "--served-model", help="model name on an OpenAI-compatible server (default: its first)"
     )
     p.add_argument(
@@ -117,6 +122,7 @@ def run_handler(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         temperature=args.temperature,
         stop=args.stop,
+        keep_stop=args.keep_stop,
         options=options,
         served_model=args.served_model,
         api_key=os.environ.get(args.api_key_env),

@@ -1,6 +1,7 @@
 """Generation backends: one small protocol, three implementations.
 
     backend.generate(prompts, max_new_tokens, temperature=0.0, stop=None) -> completions
+    backend.generate(..., stop=[...], keep_stop=True)   # the stop string ends the completion
 
 Prompts are full prompt strings (chat template applied, see `toolzero.protocol.render_prompt`);
 completions exclude the prompt. `stop` strings end a completion and are *not* part of it
@@ -40,19 +41,26 @@ class GenerationBackend(Protocol):
         max_new_tokens: int,
         temperature: float = 0.0,
         stop: list[str] | None = None,
+        keep_stop: bool = False,
     ) -> list[str]: ...
 
 
-def cut_at_stop(text: str, stop: list[str] | None) -> str:
-    """Cut `text` at the earliest stop string (excluded).
+def cut_at_stop(text: str, stop: list[str] | None, keep: bool = False) -> str:
+    """Cut `text` at the earliest stop string: excluded (OpenAI's semantics) or, with
+    `keep`, included (a protocol's closing tag such as `</tool_call>` is part of the answer).
 
     >>> cut_at_stop("a</tool_call>b<end>", ["<end>", "</tool_call>"])
     'a'
+    >>> cut_at_stop("a</tool_call>b<end>", ["<end>", "</tool_call>"], keep=True)
+    'a</tool_call>'
     """
     if not stop:
         return text
-    hits = [p for p in (text.find(s) for s in stop if s) if p >= 0]
-    return text[: min(hits)] if hits else text
+    hits = [(p, -len(s)) for s in stop if s and (p := text.find(s)) >= 0]
+    if not hits:
+        return text
+    start, minus_length = min(hits)
+    return text[: start - minus_length] if keep else text[:start]
 
 
 def stop_token_ids(model: Any, tokenizer: Any) -> list[int]:
@@ -91,6 +99,7 @@ class HFBackend:
         max_new_tokens: int,
         temperature: float = 0.0,
         stop: list[str] | None = None,
+        keep_stop: bool = False,
     ) -> list[str]:
         from tqdm.auto import tqdm
 
@@ -100,7 +109,7 @@ class HFBackend:
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
             texts = self._generate_batch(
-                [prompts[i] for i in batch], max_new_tokens, temperature, stop
+                [prompts[i] for i in batch], max_new_tokens, temperature, stop, keep_stop
             )
             for i, text in zip(batch, texts, strict=True):
                 out[i] = text
@@ -109,7 +118,12 @@ class HFBackend:
         return out
 
     def _generate_batch(
-        self, prompts: list[str], max_new_tokens: int, temperature: float, stop: list[str] | None
+        self,
+        prompts: list[str],
+        max_new_tokens: int,
+        temperature: float,
+        stop: list[str] | None,
+        keep_stop: bool,
     ) -> list[str]:
         import torch
 
@@ -137,7 +151,7 @@ class HFBackend:
             output = self.model.generate(**enc, **kwargs)
         new_tokens = output[:, enc["input_ids"].shape[1] :]
         texts = tok.batch_decode(new_tokens, skip_special_tokens=True)
-        return [cut_at_stop(t, stop) for t in texts]
+        return [cut_at_stop(t, stop, keep_stop) for t in texts]
 
 
 class VLLMBackend:
@@ -161,18 +175,22 @@ class VLLMBackend:
         max_new_tokens: int,
         temperature: float = 0.0,
         stop: list[str] | None = None,
+        keep_stop: bool = False,
     ) -> list[str]:
         import vllm
 
         params = vllm.SamplingParams(
-            max_tokens=max_new_tokens, temperature=temperature, stop=stop or None
+            max_tokens=max_new_tokens,
+            temperature=temperature,
+            stop=stop or None,
+            include_stop_str_in_output=keep_stop,
         )
         inputs = [
             {"prompt_token_ids": self.tokenizer(p, add_special_tokens=False)["input_ids"]}
             for p in prompts
         ]
         outputs = self.llm.generate(inputs, params, use_tqdm=self.progress)
-        return [cut_at_stop(o.outputs[0].text, stop) for o in outputs]
+        return [cut_at_stop(o.outputs[0].text, stop, keep_stop) for o in outputs]
 
 
 def make_backend(

@@ -39,6 +39,7 @@ class ModelUnderTest:
     max_new_tokens: int = 512
     temperature: float = 0.0
     stop: list[str] = field(default_factory=list)
+    keep_stop: bool = False  # the stop string stays in the answer (a closing tag)
     generated: int = 0
     generation_seconds: float = 0.0
 
@@ -63,9 +64,14 @@ class ModelUnderTest:
             return []
         prompts = [self.render(e) for e in examples]
         start = time.perf_counter()
-        completions = self.backend.generate(
-            prompts, max_new_tokens or self.max_new_tokens, self.temperature, self.stop or None
-        )
+        limit = max_new_tokens or self.max_new_tokens
+        stop = self.stop or None
+        if stop and self.keep_stop:  # only then: user backends may not take keep_stop
+            completions = self.backend.generate(
+                prompts, limit, self.temperature, stop, keep_stop=True
+            )
+        else:
+            completions = self.backend.generate(prompts, limit, self.temperature, stop)
         self.generation_seconds += time.perf_counter() - start
         self.generated += len(prompts)
         if len(completions) != len(prompts):

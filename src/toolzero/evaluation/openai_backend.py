@@ -152,11 +152,19 @@ class OpenAIBackend:
         max_new_tokens: int,
         temperature: float = 0.0,
         stop: list[str] | None = None,
+        keep_stop: bool = False,
     ) -> list[str]:
         from tqdm.auto import tqdm
 
+        from toolzero.evaluation.backends import cut_at_stop  # backends imports this module
+
         def one(prompt: str) -> str:
-            return self._complete(prompt, max_new_tokens, temperature, stop)
+            if not keep_stop:
+                return self._complete(prompt, max_new_tokens, temperature, stop)
+            # The API drops the stop string and does not say which one matched: generate
+            # without it and cut here, keeping it.
+            text = self._complete(prompt, max_new_tokens, temperature, None)
+            return cut_at_stop(text, stop, keep=True)
 
         with ThreadPoolExecutor(self.concurrency) as pool:
             results = pool.map(one, prompts)

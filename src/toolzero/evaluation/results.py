@@ -84,7 +84,16 @@ class ItemStore:
 
 
 # The settings that change answers. Two runs that differ in one of these are different runs.
-MANIFEST_KEYS = ("model", "backend", "protocol", "prefill", "max_new_tokens", "temperature", "stop")
+MANIFEST_KEYS = (
+    "model",
+    "backend",
+    "protocol",
+    "prefill",
+    "max_new_tokens",
+    "temperature",
+    "stop",
+    "keep_stop",
+)
 
 
 @dataclass
@@ -98,6 +107,7 @@ class RunManifest:
     max_new_tokens: int = 0
     temperature: float = 0.0
     stop: list[str] = field(default_factory=list)
+    keep_stop: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,7 +120,9 @@ class RunManifest:
         if path.exists():
             old = json.loads(path.read_text())
             new = self.to_dict()
-            diff = [k for k in MANIFEST_KEYS if old.get(k) != new.get(k)]
+            # A key an older run.json lacks had its default then (e.g. keep_stop: False).
+            defaults = asdict(RunManifest(model="", backend="", protocol=""))
+            diff = [k for k in MANIFEST_KEYS if old.get(k, defaults[k]) != new.get(k)]
             if diff:
                 changes = "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in diff)
                 raise ValueError(

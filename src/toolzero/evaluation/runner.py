@@ -163,6 +163,7 @@ def evaluate(
     batch_size: int = DEFAULT_BATCH_SIZE,
     temperature: float = 0.0,
     stop: list[str] | None = None,
+    keep_stop: bool = False,
     options: BenchOptions | None = None,
     served_model: str | None = None,
     api_key: str | None = None,
@@ -171,7 +172,9 @@ def evaluate(
 
     Rerunning into the same `out_dir` resumes (finished items are not redone). An
     in-memory model is known by its `name_or_path` only: after changing its weights
-    (training), evaluate into a new folder.
+    (training), evaluate into a new folder. `stop` strings end each answer, removed from it
+    (OpenAI's semantics) or, with `keep_stop`, kept: a protocol's closing tag such as
+    `</tool_call>` is part of the answer, as in training with `model.stop_strings`.
     """
     opts = options or BenchOptions()
     selected = parse_benches(benches)
@@ -186,13 +189,21 @@ def evaluate(
         max_new_tokens=max_new_tokens,
         temperature=temperature,
         stop=list(stop or []),
+        keep_stop=keep_stop,
     )
     manifest.check_or_write(out)
     engine, tokenizer = make_backend(
         model, backend, batch_size, progress=False, served_model=served_model, api_key=api_key
     )
     mut = ModelUnderTest(
-        engine, tokenizer, protocol, prefill, max_new_tokens, temperature, list(stop or [])
+        engine,
+        tokenizer,
+        protocol,
+        prefill,
+        max_new_tokens,
+        temperature,
+        list(stop or []),
+        keep_stop=keep_stop,
     )
     started = time.time()
     results: dict[str, Any] = {}

@@ -28,10 +28,16 @@ INSTRUCTION = (
 
 WORKED_EXAMPLE = (
     "Example:\n"
-    "User: What time is it in Oslo?\n"
-    '<think> get_time gives the time in a city. </think>\n<tool_call>\n{"name": "get_time", '
-    '"parameters": {"city": "Oslo"}}\n</tool_call>'
+    "User: When does the sun rise in Oslo?\n"
+    "<think> get_sunrise gives the sunrise time in a city. </think>\n<tool_call>\n"
+    '{"name": "get_sunrise", "parameters": {"city": "Oslo"}}\n</tool_call>'
 )
+"""One short call whose reasoning starts with the tool's name, a pattern Gemma-3-270M base
+follows: it names the right listed tool in ~10-14% of samples (96 samples over 12 train
+tasks, temperature 0.8), against 2% after a longer reasoning sentence. The tool is in no
+shipped tool library on purpose: a base model copies the example, and a copied call must
+never score as right (with `get_time`, a training tool, GRPO taught the model to answer
+every task with it)."""
 
 
 def render_tool_line(tool: ToolSpec) -> str:

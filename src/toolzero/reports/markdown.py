@@ -27,15 +27,26 @@ def _fmt(value: Any) -> str:
 
 
 def reward_table(runs: Sequence[RunData]) -> list[str]:
-    """One row per (run, component): start, end, change."""
-    lines = ["| run | reward | start | end | change |", "| --- | --- | --- | --- | --- |"]
+    """One row per (run, component): start, end, change, and the same as a share of the
+    component's range in force (a dynamic schedule moves the raw values by itself)."""
+    lines = [
+        "| run | reward | start | end | change | start, % of range | end, % of range |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for run in runs:
         for name in run.reward_components():
             first, last = start_end(run.series(f"rewards/{name}")[1])
+            shares = run.share_of_range(name)[1]
+            share_first, share_last = start_end(shares) if shares else (None, None)
             lines.append(
-                f"| {run.name} | {name} | {_fmt(first)} | {_fmt(last)} | {_fmt(last - first)} |"
+                f"| {run.name} | {name} | {_fmt(first)} | {_fmt(last)} | {_fmt(last - first)} "
+                f"| {_percent(share_first)} | {_percent(share_last)} |"
             )
     return lines
+
+
+def _percent(share: float | None) -> str:
+    return "" if share is None or math.isnan(share) else f"{100 * share:.0f}%"
 
 
 def flat_numbers(data: Any, prefix: str = "") -> dict[str, float]:

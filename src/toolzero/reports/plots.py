@@ -50,13 +50,18 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
 
 
-def plot_metric(runs: Sequence[RunData], key: str, title: str, path: Path) -> Path | None:
-    """One metric of every run on one axis; None when no run has it."""
+def plot_metric(
+    runs: Sequence[RunData], key: str, title: str, path: Path, series=None
+) -> Path | None:
+    """One metric of every run on one axis; None when no run has it.
+
+    `series(run) -> (steps, values)` draws a derived curve instead of the logged `key`.
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     drawn = False
     for i, run in enumerate(runs):
-        steps, values = run.series(key)
+        steps, values = series(run) if series else run.series(key)
         if not steps:
             continue
         colour = f"C{i % 10}"
@@ -92,6 +97,16 @@ def plot_runs(runs: Sequence[RunData], out_dir: str | Path) -> dict[str, list[Pa
         title = "total reward" if name == "total" else f"reward: {name}"
         path = plot_metric(runs, f"rewards/{name}", title, out / f"reward_{_slug(name)}.png")
         made["rewards"] += [path] if path else []
+        ranged = any(run.share_of_range(name)[1] for run in runs)
+        if ranged and any(not _constant(runs, f"schedule/{name}.{e}") for e in ("low", "high")):
+            path = plot_metric(
+                runs,
+                name,
+                f"reward: {name}, share of the range in force",
+                out / f"reward_{_slug(name)}_share.png",
+                series=lambda run, name=name: run.share_of_range(name),
+            )
+            made["rewards"] += [path] if path else []
     for key in schedules:
         if _constant(runs, key):
             continue

@@ -42,6 +42,23 @@ class RunData:
         points = [(r["step"], r[key]) for r in self.rows if isinstance(r.get(key), int | float)]
         return [p[0] for p in points], [float(p[1]) for p in points]
 
+    def share_of_range(self, name: str) -> tuple[list[int], list[float]]:
+        """(steps, shares) of a component's mean within the range in force at each step.
+
+        With a dynamic schedule the raw mean moves with the range itself (ToolRL's format
+        maximum falls from 2 to 1 while the model gets better): `(mean - low) / (high -
+        low)` from the logged `schedule/NAME.low` and `.high` is what compares start and
+        end. Empty when the run did not log the range.
+        """
+        points = []
+        for row in self.rows:
+            value = row.get(f"rewards/{name}")
+            low, high = row.get(f"schedule/{name}.low"), row.get(f"schedule/{name}.high")
+            numbers = all(isinstance(v, int | float) for v in (value, low, high))
+            if numbers and high > low:
+                points.append((row["step"], (float(value) - low) / (high - low)))
+        return [p[0] for p in points], [p[1] for p in points]
+
     def keys_with_prefix(self, prefix: str) -> list[str]:
         seen: list[str] = []
         for row in self.rows:

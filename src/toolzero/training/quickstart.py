@@ -32,8 +32,8 @@ def evaluate_model(model: Any, tokenizer: Any, recipe: Recipe, out: Path) -> dic
 
     settings = recipe.evaluation
     model.eval()
-    # No stop strings here: the evaluation backends cut them off (OpenAI semantics), which
-    # would leave `</tool_call>` unclosed. Generation ends at the end-of-turn token instead.
+    # The answer ends where training ends it: at the recipe's stop strings, kept (a base
+    # model writes on after `</tool_call>`), or at the end-of-turn token.
     return evaluate(
         (model, tokenizer),
         benches=list(settings.benches),
@@ -44,6 +44,8 @@ def evaluate_model(model: Any, tokenizer: Any, recipe: Recipe, out: Path) -> dic
         prefill=recipe.model.prefill,
         max_new_tokens=settings.max_new_tokens,
         batch_size=settings.batch_size,
+        stop=list(recipe.model.stop_strings),
+        keep_stop=True,
     )
 
 
