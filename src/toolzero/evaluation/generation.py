@@ -64,14 +64,15 @@ class ModelUnderTest:
             return []
         prompts = [self.render(e) for e in examples]
         start = time.perf_counter()
-        limit = max_new_tokens or self.max_new_tokens
-        stop = self.stop or None
-        if stop and self.keep_stop:  # only then: user backends may not take keep_stop
-            completions = self.backend.generate(
-                prompts, limit, self.temperature, stop, keep_stop=True
-            )
-        else:
-            completions = self.backend.generate(prompts, limit, self.temperature, stop)
+        # keep_stop goes only where it matters: user backends may not take it.
+        keep = {"keep_stop": True} if self.stop and self.keep_stop else {}
+        completions = self.backend.generate(
+            prompts,
+            max_new_tokens or self.max_new_tokens,
+            self.temperature,
+            self.stop or None,
+            **keep,
+        )
         self.generation_seconds += time.perf_counter() - start
         self.generated += len(prompts)
         if len(completions) != len(prompts):

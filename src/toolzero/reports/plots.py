@@ -97,8 +97,8 @@ def plot_runs(runs: Sequence[RunData], out_dir: str | Path) -> dict[str, list[Pa
         title = "total reward" if name == "total" else f"reward: {name}"
         path = plot_metric(runs, f"rewards/{name}", title, out / f"reward_{_slug(name)}.png")
         made["rewards"] += [path] if path else []
-        ranged = any(run.share_of_range(name)[1] for run in runs)
-        if ranged and any(not _constant(runs, f"schedule/{name}.{e}") for e in ("low", "high")):
+        # plot_metric returns None when no run logged the range
+        if any(not _constant(runs, f"schedule/{name}.{e}") for e in ("low", "high")):
             path = plot_metric(
                 runs,
                 name,
