@@ -69,7 +69,7 @@ def test_single_run_report_has_every_component_plot_and_tables(tmp_path: Path) -
     text = report.read_text()
     assert "| quick | format | 0.200 | 1.000 | 0.800 |" in text
     assert "| quick | correctness | -1.000 | 1.000 | 2.000 |" in text
-    assert "| synthetic.accuracy | 0.000 | 0.500 | 0.500 |" in text
+    assert "| synthetic.accuracy (%) | 0.0 | 50.0 | +50.0 |" in text
     assert "wall time (s): 12.5" in text
     plots = sorted(p.name for p in (run / "plots").glob("*.png"))
     for name in (
@@ -113,17 +113,30 @@ def test_overlay_of_two_runs_compares_reward_designs(tmp_path: Path) -> None:
     assert {"reward_format.png", "reward_binary.png", "reward_total.png"} <= names
 
 
-def test_evaluation_table_only_compares_shared_numbers() -> None:
-    run = RunData(
-        name="r",
-        path=Path("."),
-        rows=[],
-        evaluation={"before": {"a": 1, "b": "x"}, "after": {"a": 3, "c": 2}},
-    )
+def test_evaluation_table_only_compares_shared_results() -> None:
+    def summary(right: float, reward: float, seconds: float) -> dict:
+        synthetic = {
+            "n": 32,
+            "right_tools": right,
+            "reward_mean": reward,
+            "seed": 0,
+            "reward_preset": "toolrl",
+            "timing": {"generation_seconds": seconds},
+            "split": "heldout",
+        }
+        return {
+            "run": {"temperature": 0.0, "seconds": seconds},
+            "benchmarks": {"synthetic": synthetic},
+        }
+
+    before, after = summary(0.125, -2.0, 40.0), summary(0.25, -1.5, 39.0)
+    after["benchmarks"]["synthetic"]["only_after"] = 1.0
+    run = RunData(name="r", path=Path("."), rows=[], evaluation={"before": before, "after": after})
     assert evaluation_table(run) == [
         "| metric | before | after | change |",
         "| --- | --- | --- | --- |",
-        "| a | 1 | 3 | 2 |",
+        "| synthetic.right_tools (%) | 12.5 | 25.0 | +12.5 |",
+        "| synthetic.reward_mean (toolrl) | -2.000 | -1.500 | 0.500 |",
     ]
 
 

@@ -38,7 +38,7 @@ def test_chat_completions_and_prefill():
 
 
 def test_fraction_schedule_reads_total_from_trainer_state():
-    (fmt, _) = trl_reward_functions("toolzero", total_steps=None)
+    fmt = trl_reward_functions("toolzero", total_steps=None)[0]
     state = SimpleNamespace(global_step=5, max_steps=10)
     assert fmt(prompts=["p"], completions=[GOOD], reference=[REF], trainer_state=state) == [1.5]
 

@@ -88,3 +88,23 @@ def test_presets_lists_all(capsys):
     main(["reward", "presets"])
     out = capsys.readouterr().out
     assert "tool-zero" in out and "toolrl-dynamic" in out and "toolzero " in out
+
+
+def test_tools_field_and_flag_feed_grounding(tmp_path, capsys):
+    other = REF.replace('"f"', '"g"')
+    rows = [
+        {"completion": other, "reference": REF, "tools": ["f", "g"]},
+        {"completion": other, "reference": REF},
+        {"completion": other, "reference": REF, "tools": "f,g"},
+    ]
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    args = ["reward", "score", "--preset", "toolzero", "--total-steps", "10"]
+    assert main([*args, "--input", str(src), "--output", str(out)]) == 1
+    scored = [json.loads(line) for line in out.read_text().splitlines()]
+    assert scored[0]["grounding"] == 1.0 and scored[1]["grounding"] == 0.0
+    assert "line 3: field 'tools' must be a list" in capsys.readouterr().err
+    explain = ["reward", "explain", "--preset", "toolzero", "--total-steps", "10"]
+    main([*explain, "--completion", other, "--reference", REF, "--tools", "f, g"])
+    text = capsys.readouterr().out
+    assert "grounding = 1" in text and "tools offered: ['f', 'g']" in text

@@ -28,7 +28,7 @@ def test_quickstart_writes_evaluations_metrics_and_report(tiny_model: Path, tmp_
         assert manifest["stop"] == ["</tool_call>", "</response>"] and manifest["keep_stop"]
     text = report.read_text()
     assert "## Evaluation before and after training" in text
-    assert "| benchmarks.synthetic.exact_match |" in text
+    assert "| synthetic.exact_match (%) |" in text and "| synthetic.right_tools (%) |" in text
     assert "| quick | format |" in text and "(plots/reward_format.png)" in text
     status = json.loads((out / "run.json").read_text())
     assert status["quickstart_wall_s"] > 0 and status["quickstart_peak_rss_mb"] > 0

@@ -63,7 +63,20 @@ def test_overrides_nest_without_touching_the_input() -> None:
             ["model.protocol: 'xml' is not one of toolrl, native, compact"],
         ),
         ({"reward": {"preset": "nope"}}, ["reward.preset: 'nope' is unknown"]),
-        ({"reward": {"weights": [1.0]}}, ["reward.weights: 1 weight(s) for 2 components"]),
+        ({"reward": {"weights": [1.0]}}, ["reward.weights: 1 weight(s) for 3 components"]),
+        (
+            {"reward": {"remove": ["grounding"], "weights": [1.0, 1.0, 1.0]}},
+            ["reward.weights: 3 weight(s) for 2 components (format, correctness)"],
+        ),
+        (
+            {"reward": {"components": {"format": {"hgh": 2}, "extra": {"function": "nope"}}}},
+            [
+                "reward.components.format.hgh: not a parameter of 'partial_format'",
+                "reward.components.extra.function: 'nope' unknown",
+            ],
+        ),
+        ({"reward": {"remove": ["length"]}}, ["reward.remove: 'length' is not a component"]),
+        ({"reward": {"reference_mode": "loose"}}, ["reward.reference_mode: 'loose'"]),
         ({"grpo": {"max_steps": None}}, ["neither max_steps nor num_epochs is set"]),
         (
             {

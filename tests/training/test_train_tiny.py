@@ -45,6 +45,52 @@ def test_every_preset_trains_and_logs_its_components(
         )
 
 
+def test_recipe_changes_the_preset_without_code(tiny_model: Path, tmp_path: Path) -> None:
+    result = run_tiny(
+        tiny_model,
+        tmp_path / "run",
+        **{
+            "reward.preset": "toolzero",
+            "reward.remove": ["grounding"],
+            "reward.components": {
+                "length": {
+                    "function": "length",
+                    "target_words": 4,
+                    "weight": {"kind": "linear", "start": 0, "end": 1},
+                }
+            },
+            "run.save_steps": 10,
+        },
+    )
+    rows = read_metrics(result.run_dir / "metrics.jsonl")
+    assert all("rewards/length" in r and "rewards/grounding" not in r for r in rows)
+    assert [r["schedule/length.weight"] for r in rows] == pytest.approx([0.0, 0.5])
+    assert [r["schedule/length.target_words"] for r in rows] == [4.0, 4.0]
+    assert rows[0]["rewards/length"] == 0.0  # weight 0 at the first step
+
+
+def test_rewards_see_the_tools_each_prompt_offered(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from toolzero.data.synthetic import generate_examples
+    from toolzero.rewards.presets import RewardPreset
+
+    seen: list[tuple[str, tuple[str, ...] | None]] = []
+    score = RewardPreset.score
+
+    def spy(self, completion, reference, step=0, total_steps=None, tools=None):
+        seen.append((reference, None if tools is None else tuple(tools)))
+        return score(self, completion, reference, step, total_steps, tools)
+
+    monkeypatch.setattr(RewardPreset, "score", spy)
+    run_tiny(tiny_model, tmp_path / "run", **{"reward.preset": "toolzero", "run.save_steps": 10})
+    offered = {
+        ex.reference_text(): tuple(t.name for t in ex.tools) for ex in generate_examples(8, seed=0)
+    }
+    assert seen and all(tools is not None for _, tools in seen)
+    assert all(offered[ref] == tools for ref, tools in seen)
+
+
 def test_dynamic_schedule_moves_over_the_run(tiny_model: Path, tmp_path: Path) -> None:
     result = run_tiny(
         tiny_model,

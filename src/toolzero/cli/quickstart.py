@@ -1,5 +1,5 @@
 """`toolzero quickstart`: evaluate Gemma-3-270M base, GRPO-train it on offline synthetic
-tool-use tasks, evaluate again, and write a report (~11 minutes on a 2-core CPU).
+tool-use tasks, evaluate again, and write a report (~15 minutes on a 2-core CPU).
 
     toolzero quickstart                               # recipes/quickstart.yaml
     toolzero quickstart grpo.max_steps=4              # a shorter look

@@ -4,7 +4,8 @@
     toolzero reward explain --preset toolrl --completion '<think>...' --reference '<think>...'
     toolzero reward presets
 
-Input rows are `{"completion": str, "reference": str}` (reference in ToolRL's text format);
+Input rows are `{"completion": str, "reference": str}` (reference in ToolRL's text format), with
+an optional `"tools": [names on offer]` for the grounding component;
 output rows are `{"total": float, <component>: float, ...}` in input order. A bad row gets
 a one-line error naming its line and field on stderr and an output row with `"error"`, so
 output lines stay aligned with input lines; the other rows are scored, and the exit code
@@ -34,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     explain.add_argument("--reference", help="the reference text in ToolRL format")
     explain.add_argument("--input", help="JSONL file to take the case from")
     explain.add_argument("--row", type=int, default=1, help="1-based row of --input (default 1)")
+    explain.add_argument(
+        "--tools", help="comma-separated names of the tools the prompt offered (for grounding)"
+    )
     explain.set_defaults(handler=run_explain)
 
     presets = sub.add_parser("presets", help="list the reward presets")
@@ -72,8 +76,15 @@ def _score_row(preset, line_no: int, line: str, step: int, total: int | None) ->
         if not isinstance(row.get(field), str):
             problem = "missing" if field not in row else "not a string"
             return {"error": f"{field} {problem}"}, f"line {line_no}: field {field!r} {problem}"
+    tools = row.get("tools")
+    if tools is not None and not (
+        isinstance(tools, list) and all(isinstance(t, str) for t in tools)
+    ):
+        return {"error": "tools not a list of names"}, (
+            f"line {line_no}: field 'tools' must be a list of tool names"
+        )
     try:
-        return preset.score(row["completion"], row["reference"], step, total), ""
+        return preset.score(row["completion"], row["reference"], step, total, tools), ""
     except ValueError as exc:  # a schedule that needs --total-steps
         sys.exit(f"toolzero reward: {exc}")
 
@@ -107,6 +118,7 @@ def run_explain(args: argparse.Namespace) -> int:
 
     preset = _preset_or_exit(args.preset)
     completion, reference = args.completion, args.reference
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()] if args.tools else None
     if args.input:
         with _open(args.input) as f:
             lines = [ln for ln in f if ln.strip()]
@@ -114,9 +126,10 @@ def run_explain(args: argparse.Namespace) -> int:
             sys.exit(f"toolzero reward: --row {args.row}: the file has {len(lines)} rows")
         row = json.loads(lines[args.row - 1])
         completion, reference = row.get("completion"), row.get("reference")
+        tools = row.get("tools", tools)
     if not isinstance(completion, str) or not isinstance(reference, str):
         sys.exit("toolzero reward explain: give --completion and --reference, or --input FILE")
-    print(explain(preset, completion, reference, args.step, args.total_steps))
+    print(explain(preset, completion, reference, args.step, args.total_steps, tools))
     return 0
 
 

@@ -69,7 +69,7 @@ def score_answer(example: Example, answer: str, preset: Any) -> dict[str, Any]:
         "problems": list(parsed.problems),
         "completion": clip_text(answer),
     }
-    scores = preset.score(answer, example.reference_text())
+    scores = preset.score(answer, example.reference_text(), tools=[t.name for t in example.tools])
     row["reward"] = scores["total"]
     row["reward_components"] = {k: v for k, v in scores.items() if k != "total"}
     row["valid"] = row["exact_match"]

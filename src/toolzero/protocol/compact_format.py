@@ -3,8 +3,8 @@
 ToolRL's own system prompt is ~400 tokens before the first tool; a small base model
 (Gemma-3-270M) reads it slowly and learns nothing from it (see FINDINGS.md). `compact`
 keeps the same *answer* format, so every reward preset scores it unchanged, but the prompt
-is a few lines: one sentence of instructions, one line per tool (`name(arg: type, opt?:
-type) - description`), and one worked example. The dialogue follows as `User:` / `Tool
+is a few lines: one sentence of instructions, one worked example with its own tool list,
+and one line per tool of the task (`name(arg: type, opt?: type) - description`). The dialogue follows as `User:` / `Tool
 result:` lines, past assistant turns in the output format.
 
 What is left out: parameter descriptions, enums and defaults (the tool line gives names
@@ -27,17 +27,20 @@ INSTRUCTION = (
 )
 
 WORKED_EXAMPLE = (
-    "Example:\n"
+    "Tools:\n- get_sunrise(city: string) - Sunrise time in a city.\n"
     "User: When does the sun rise in Oslo?\n"
     "<think> get_sunrise gives the sunrise time in a city. </think>\n<tool_call>\n"
     '{"name": "get_sunrise", "parameters": {"city": "Oslo"}}\n</tool_call>'
 )
-"""One short call whose reasoning starts with the tool's name, a pattern Gemma-3-270M base
-follows: it names the right listed tool in ~10-14% of samples (96 samples over 12 train
-tasks, temperature 0.8), against 2% after a longer reasoning sentence. The tool is in no
-shipped tool library on purpose: a base model copies the example, and a copied call must
-never score as right (with `get_time`, a training tool, GRPO taught the model to answer
-every task with it)."""
+"""One short task, with its own tool list, before the real one: the call names a tool of
+the list right above it, the pattern a base model should follow. Gemma-3-270M base then
+names the right tool in 16% of samples and in 6 of 12 train tasks at least once in 8
+samples (temperature 0.8), against 5% and 2 of 12 with the example under the real tool
+list (it invented tool names instead). Its reasoning starts with the tool's name, which
+it also follows (2% right tools after a longer sentence). The tool is in no shipped tool
+library on purpose: a base model copies the example, and a copied call must never score
+as right (with `get_time`, a training tool, GRPO taught the model to answer every task
+with it)."""
 
 
 def render_tool_line(tool: ToolSpec) -> str:
@@ -60,9 +63,9 @@ def render_tool_line(tool: ToolSpec) -> str:
 
 
 def render_compact_system(tools: Sequence[ToolSpec]) -> str:
-    """Instruction, tool lines and the worked example."""
+    """Instruction, the worked example, then the task's own tool lines."""
     lines = "\n".join(render_tool_line(t) for t in tools) or "(no tools)"
-    return f"{INSTRUCTION}\n\nTools:\n{lines}\n\n{WORKED_EXAMPLE}"
+    return f"{INSTRUCTION}\n\n{WORKED_EXAMPLE}\n\nTools:\n{lines}"
 
 
 def render_compact_dialogue(messages: Sequence[Message]) -> str:

@@ -64,19 +64,48 @@ def flat_numbers(data: Any, prefix: str = "") -> dict[str, float]:
     return out
 
 
+# Evaluation summary keys that describe the run, not the model's answers.
+_SETTINGS = {"n", "seed", "limit", "batch_size", "max_new_tokens", "temperature", "seconds"}
+# Shares of items, shown as percentages.
+_RATES = {"format_valid", "right_tools", "exact_match", "accuracy", "overall_accuracy"}
+
+
 def evaluation_table(run: RunData) -> list[str]:
-    """Before/after rows for every numeric metric both evaluations report."""
+    """Before/after rows for every result both evaluations report (settings, timings and
+    counts left out; shares of items as percentages)."""
     before = flat_numbers(run.evaluation.get("before", {}))
     after = flat_numbers(run.evaluation.get("after", {}))
-    keys = [k for k in after if k in before]
+    keys = [k for k in after if k in before and _is_result(k)]
     if not keys:
         return []
     lines = ["| metric | before | after | change |", "| --- | --- | --- | --- |"]
+    labels = _preset_labels(run.evaluation.get("before", {}))
     for key in keys:
-        lines.append(
-            f"| {key} | {_fmt(before[key])} | {_fmt(after[key])} | {_fmt(after[key] - before[key])} |"
-        )
+        name = key.removeprefix("benchmarks.") + labels.get(key, "")
+        if key.rsplit(".", 1)[-1] in _RATES or key.endswith("_accuracy"):
+            b, a = 100 * before[key], 100 * after[key]
+            lines.append(f"| {name} (%) | {b:.1f} | {a:.1f} | {a - b:+.1f} |")
+        else:
+            lines.append(
+                f"| {name} | {_fmt(before[key])} | {_fmt(after[key])} "
+                f"| {_fmt(after[key] - before[key])} |"
+            )
     return lines
+
+
+def _preset_labels(summary: dict) -> dict[str, str]:
+    """` (preset)` after each benchmark's mean reward, which depends on the preset."""
+    benchmarks = summary.get("benchmarks", {}) if isinstance(summary, dict) else {}
+    return {
+        f"benchmarks.{name}.reward_mean": f" ({bench['reward_preset']})"
+        for name, bench in benchmarks.items()
+        if isinstance(bench, dict) and isinstance(bench.get("reward_preset"), str)
+    }
+
+
+def _is_result(key: str) -> bool:
+    parts = key.split(".")
+    return parts[0] != "run" and "timing" not in parts and parts[-1] not in _SETTINGS
 
 
 def run_facts(run: RunData) -> list[str]:
@@ -92,13 +121,11 @@ def run_facts(run: RunData) -> list[str]:
         ("wall_s", "training wall time (s)"),
         ("cpu_s", "CPU time, user + system (s)"),
         ("peak_rss_mb", "peak memory (MiB)"),
+        ("quickstart_wall_s", "quickstart wall time, evaluations included (s)"),
+        ("quickstart_cpu_s", "quickstart CPU time (s)"),
+        ("quickstart_peak_rss_mb", "quickstart peak memory (MiB)"),
     )
-    for key, label in labels:
-        if key in status:
-            facts.append(f"  - {label}: {status[key]}")
-    for key, value in status.items():
-        if key.startswith("quickstart_"):
-            facts.append(f"  - {key[11:].replace('_', ' ')}: {value}")
+    facts += [f"  - {label}: {status[key]}" for key, label in labels if key in status]
     return facts
 
 

@@ -4,14 +4,15 @@
 TRL (`GRPOTrainer(reward_funcs=...)`): one function per component, named after it, so TRL
 logs each component's mean under `rewards/<name>/mean`; keep `reward_weights` at 1.0, since
 weights and ranges are applied here from the preset's schedules. Each function reads the
-dataset column `reference` and the step from `trainer_state`; the first one also logs the
+dataset column `reference` (and `tools`, the names on offer, where the data has it) and the
+step from `trainer_state`; the first one also logs the
 schedule values in force (`schedule/<component>.<param>`). No trainer import: any engine
 with the same calling convention can use them.
 
 verl: `compute_score(data_source, solution_str, ground_truth, extra_info)` returns a dict
-with `score` (verl's key for the total) and every component; the preset and the step come
-from `extra_info` (`reward_preset`, `step`, `total_steps`) or the environment variable
-`TOOLZERO_REWARD_PRESET`.
+with `score` (verl's key for the total) and every component; the preset, the step and the
+tools on offer come from `extra_info` (`reward_preset`, `step`, `total_steps`, `tools`) or
+the environment variable `TOOLZERO_REWARD_PRESET`.
 """
 
 from __future__ import annotations
@@ -74,9 +75,11 @@ def _component_function(preset, index, total_steps, prefill, reference_column):
         if index == 0 and log_metric is not None:
             for key, value in preset.schedule_values(step, total).items():
                 log_metric(f"schedule/{key}", value)
+        references = kwargs[reference_column]
+        offered = kwargs.get("tools") or [None] * len(references)
         return [
-            preset.score(prefill + completion_text(c), ref, step, total)[name]
-            for c, ref in zip(completions, kwargs[reference_column], strict=True)
+            preset.score(prefill + completion_text(c), ref, step, total, tools)[name]
+            for c, ref, tools in zip(completions, references, offered, strict=True)
         ]
 
     return reward
@@ -103,6 +106,7 @@ def verl_compute_score(
         ground_truth,
         step=int(extra_info.get("step", 0) or 0),
         total_steps=extra_info.get("total_steps"),
+        tools=extra_info.get("tools"),
     )
     return {"score": scores.pop("total"), **scores}
 

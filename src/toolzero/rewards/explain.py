@@ -8,6 +8,7 @@ reference call, which parameter values differed, and which format requirements f
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from toolzero.rewards.correctness import correctness_report
 from toolzero.rewards.format import format_checks
@@ -21,12 +22,13 @@ def explain(
     reference: str,
     step: int = 0,
     total_steps: int | None = None,
+    tools: Sequence[str] | None = None,
 ) -> str:
     """A human-readable account of every component's value for one case."""
     preset = get_preset(preset)
     comp = completion_for(completion)
-    ref = read_reference(reference, preset.reference_mode)
-    scores = preset.score(completion, reference, step, total_steps)
+    ref = read_reference(reference, preset.reference_mode, tools)
+    scores = preset.score(completion, reference, step, total_steps, tools)
     lines = [f"preset {preset.name}: {preset.description}", ""]
     lines += _describe_inputs(comp, ref)
     for component in preset.components:
@@ -90,6 +92,15 @@ def _why(function: str, comp: Completion, ref, params: dict) -> list[str]:
             if i not in matched and report.score_max
         ]
         return out
+    if function == "grounding":
+        offered = sorted(ref.offered_tools())
+        source = "offered" if ref.tools is not None else "offered unknown; the reference's"
+        named = [c.name for c in comp.parsed.calls]
+        return [
+            f"tools {source}: {offered}",
+            f"called: {named or 'none'}"
+            + ("" if ref.has_call else " (the reference makes no call)"),
+        ]
     if function == "partial_format":
         return [f"[{'x' if ok else ' '}] {name}" for name, ok in format_checks(comp, ref).items()]
     if function == "format":

@@ -18,7 +18,8 @@ References repeat (G completions per prompt), so parsing is cached.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any, Literal
 
@@ -48,6 +49,8 @@ class Reference:
 
     `calls` are `{"name": str, "parameters": dict}` dicts (the shape ToolRL compares
     against); `fallback` tells that ToolRL's own reading failed and the robust one was used.
+    `tools` names the tools the prompt offered, where the caller knows them (training rows
+    carry them in a `tools` column); `None` when unknown.
     """
 
     text: str
@@ -55,6 +58,13 @@ class Reference:
     has_response: bool
     calls: tuple[dict[str, Any], ...]
     fallback: bool = False
+    tools: tuple[str, ...] | None = None
+
+    def offered_tools(self) -> frozenset[str]:
+        """The tools on offer: `tools` where known, else at least the reference's own."""
+        if self.tools is not None:
+            return frozenset(self.tools)
+        return frozenset(c["name"] for c in self.calls if isinstance(c.get("name"), str))
 
     @property
     def shape(self) -> str:
@@ -66,8 +76,12 @@ class Reference:
         return "response" if self.has_response else "think-only"
 
 
-def read_reference(text: str, mode: ReferenceMode = "toolrl") -> Reference:
-    """Read reference text (cached). Raises `ValueError` only for a non-string.
+def read_reference(
+    text: str, mode: ReferenceMode = "toolrl", tools: Sequence[str] | None = None
+) -> Reference:
+    """Read reference text (cached), with the names of the tools on offer if known.
+
+    Raises `ValueError` only for a non-string.
 
     >>> read_reference('<think> x </think>\\n<tool_call>\\n{"name": "f", "parameters": {}}\\n</tool_call>').calls
     ({'name': 'f', 'parameters': {}},)
@@ -76,7 +90,10 @@ def read_reference(text: str, mode: ReferenceMode = "toolrl") -> Reference:
     """
     if not isinstance(text, str):
         raise ValueError(f"a reference must be a string, got {type(text).__name__}")
-    return _read_reference_cached(text, mode)
+    reference = _read_reference_cached(text, mode)
+    if tools is None:
+        return reference
+    return replace(reference, tools=tuple(str(t) for t in tools))
 
 
 @lru_cache(maxsize=65536)

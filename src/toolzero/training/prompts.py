@@ -1,4 +1,5 @@
-"""Examples in, a TRL prompt dataset out: columns `prompt` (rendered text), `reference`.
+"""Examples in, a TRL prompt dataset out: columns `prompt` (rendered text), `reference`,
+`tools` (the names on offer, for the grounding reward).
 
 Prompts are rendered to text here, with the recipe's protocol and prefill, rather than
 left as chat messages for TRL to template: the prefill (e.g. `<think>`) must sit after the
@@ -67,6 +68,7 @@ def prompt_rows(
             {
                 "prompt": strip_duplicate_bos(text, tokenizer),
                 "reference": ex.reference_text(),
+                "tools": [t.name for t in ex.tools],
                 "example_id": ex.id,
             }
         )

@@ -45,8 +45,26 @@ class DataSection:
 
 @dataclass
 class RewardSection:
+    """A preset, changed without code (see docs/rewards.md, "Changing a preset")."""
+
     preset: str = "toolzero"
-    weights: list[float] | None = None  # one per component; None = all 1.0
+    weights: list[float] | None = None  # one per component after the changes; None = all 1.0
+    components: dict[str, Any] | None = None  # name -> parameters to change, or a new one
+    remove: list[str] | None = None  # components of the preset to drop
+    reference_mode: str | None = None  # toolrl | robust; None keeps the preset's
+
+    def build(self) -> Any:
+        """The `RewardPreset` this section describes; `ValueError` lists every problem."""
+        from toolzero.rewards import build_preset
+
+        config: dict[str, Any] = {"preset": self.preset}
+        if self.components:
+            config["components"] = self.components
+        if self.remove:
+            config["remove"] = self.remove
+        if self.reference_mode is not None:
+            config["reference_mode"] = self.reference_mode
+        return build_preset(config)
 
 
 @dataclass

@@ -71,12 +71,15 @@ def _check_model(recipe: Recipe) -> list[str]:
 def _check_reward(recipe: Recipe) -> list[str]:
     r = recipe.reward
     try:
-        from toolzero.rewards import PRESET_NAMES, get_preset
+        from toolzero.rewards import PRESET_NAMES
     except ImportError:  # the reward library is not installed: nothing to check against
         return []
     if r.preset not in PRESET_NAMES:
         return [f"reward.preset: {r.preset!r} is unknown; choose one of {', '.join(PRESET_NAMES)}"]
-    names = get_preset(r.preset).component_names
+    try:
+        names = r.build().component_names
+    except ValueError as exc:
+        return [p if p.startswith("reward") else f"reward: {p}" for p in str(exc).split("; ")]
     if r.weights is not None and len(r.weights) != len(names):
         return [
             f"reward.weights: {len(r.weights)} weight(s) for {len(names)} components "

@@ -151,7 +151,6 @@ def resume(run_dir: str | Path, overrides: list[str] | None = None) -> RunResult
 
 
 def _make_trainer(recipe: Recipe, run_dir: Path, model: Any, tokenizer: Any) -> Any:
-    from toolzero.rewards import get_preset
     from toolzero.training.metrics import MetricsWriter
     from toolzero.training.prompts import build_prompt_dataset, load_recipe_examples
     from toolzero.training.trainer import build_trainer, total_steps
@@ -163,7 +162,7 @@ def _make_trainer(recipe: Recipe, run_dir: Path, model: Any, tokenizer: Any) -> 
     if d.eval is not None:
         eval_examples = load_recipe_examples(d.eval, d.eval_limit, d.shuffle_seed)
         eval_set = build_prompt_dataset(eval_examples, tokenizer, m.protocol, m.prefill)
-    preset = get_preset(recipe.reward.preset)
+    preset = recipe.reward.build()
     writer = MetricsWriter(run_dir, total_steps(recipe, len(train_set)), preset.schedule_values)
     return build_trainer(recipe, run_dir, model, tokenizer, train_set, eval_set, [writer])
 

@@ -217,7 +217,7 @@ def build_trainer(
     stops = recipe.model.stop_strings
     if stops and not recipe.grpo.use_vllm:
         install_stop_strings(model, tokenizer, stops)
-    rewards = trl_reward_functions(recipe.reward.preset, steps, prefill=recipe.model.prefill)
+    rewards = trl_reward_functions(recipe.reward.build(), steps, prefill=recipe.model.prefill)
     trainer = ToolzeroGRPOTrainer(
         model=model,
         reward_funcs=rewards,

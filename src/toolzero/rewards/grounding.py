@@ -1,0 +1,48 @@
+"""Tool grounding: does the completion call only tools the prompt offered, and only when due?
+
+    grounding = low + (high − low) · (calls naming an offered tool) / (calls made)
+
+when the reference makes calls (no call, or no readable call, scores `low`; a call block
+whose JSON does not parse counts as one call on no offered tool); when the reference makes
+none, `high` for a completion without calls and `low` for one with calls.
+
+Why: ToolRL's correctness gives a call to the wrong tool `low` whether that tool was on
+offer or invented, so a base model that names no right tool at the start gets no signal
+towards the tool list at all. Measured on Gemma-3-270M base (docs/training.md): it names
+the right tool in ~10% of samples and GRPO's advantages in the other groups come from the
+format alone, which taught it to copy the prompt's example call. Grounding is partial
+credit for the first half of choosing a tool, the way `partial_format` is for the shape.
+
+The offered tools come from `Reference.tools` (the `tools` column of a training row);
+where they are unknown, only the reference's own tools count as offered.
+"""
+
+from __future__ import annotations
+
+from toolzero.rewards.inputs import Completion, Reference
+
+
+def grounding_reward(
+    completion: Completion, reference: Reference, *, low: float = 0.0, high: float = 1.0
+) -> float:
+    """Share of the completion's calls that name an offered tool, in [low, high].
+
+    >>> ref = Reference("", True, False, ({"name": "f", "parameters": {}},), tools=("f", "g"))
+    >>> call = '<tool_call>\\n{"name": "g", "parameters": {}}\\n{"name": "h", "parameters": {}}\\n</tool_call>'
+    >>> grounding_reward(Completion(call), ref)
+    0.5
+    >>> grounding_reward(Completion("<response> hi </response>"), ref)
+    0.0
+    """
+    parsed = completion.parsed
+    names = [call.name for call in parsed.calls]
+    unreadable = max(parsed.call_values - len(parsed.calls), 0)
+    unreadable += sum(p.startswith("call: unparsable") for p in parsed.problems)
+    made = len(names) + unreadable
+    if not reference.has_call:
+        return low if made or parsed.has_call_block else high
+    if not made:
+        return low
+    offered = reference.offered_tools()
+    grounded = sum(name in offered for name in names)
+    return low + (high - low) * grounded / made
