@@ -29,6 +29,7 @@ def test_quickstart_writes_evaluations_metrics_and_report(tiny_model: Path, tmp_
     text = report.read_text()
     assert "## Evaluation before and after training" in text
     assert "| synthetic.exact_match (%) |" in text and "| synthetic.right_tools (%) |" in text
+    assert "| synthetic.reward_components.correctness (toolrl) |" in text
     assert "| quick | format |" in text and "(plots/reward_format.png)" in text
     status = json.loads((out / "run.json").read_text())
     assert status["quickstart_wall_s"] > 0 and status["quickstart_peak_rss_mb"] > 0

@@ -89,12 +89,17 @@ def summarize_synthetic(rows: list[dict[str, Any]], preset_name: str) -> dict[st
         s: {"n": len(r), "exact_match": sum(x["exact_match"] for x in r) / len(r)}
         for s, r in by_shape.items()
     }
+    components: dict[str, list[float]] = {}
+    for row in rows:
+        for name, value in (row.get("reward_components") or {}).items():
+            components.setdefault(name, []).append(float(value))
     return {
         "n": n,
         "format_valid": mean("format_valid"),
         "right_tools": mean("right_tools"),
         "exact_match": mean("exact_match"),
         "reward_mean": mean("reward"),
+        "reward_components": {k: sum(v) / len(v) for k, v in components.items()},
         "reward_preset": preset_name,
         "by_shape": shapes,
     }

@@ -79,9 +79,12 @@ def evaluation_table(run: RunData) -> list[str]:
     if not keys:
         return []
     lines = ["| metric | before | after | change |", "| --- | --- | --- | --- |"]
-    labels = _preset_labels(run.evaluation.get("before", {}))
+    presets = _presets(run.evaluation.get("before", {}))
     for key in keys:
-        name = key.removeprefix("benchmarks.") + labels.get(key, "")
+        name = key.removeprefix("benchmarks.")
+        bench, _, metric = name.partition(".")
+        if metric.startswith("reward") and bench in presets:
+            name += f" ({presets[bench]})"
         if key.rsplit(".", 1)[-1] in _RATES or key.endswith("_accuracy"):
             b, a = 100 * before[key], 100 * after[key]
             lines.append(f"| {name} (%) | {b:.1f} | {a:.1f} | {a - b:+.1f} |")
@@ -93,11 +96,11 @@ def evaluation_table(run: RunData) -> list[str]:
     return lines
 
 
-def _preset_labels(summary: dict) -> dict[str, str]:
-    """` (preset)` after each benchmark's mean reward, which depends on the preset."""
+def _presets(summary: dict) -> dict[str, str]:
+    """Each benchmark's reward preset: its rewards mean nothing without it."""
     benchmarks = summary.get("benchmarks", {}) if isinstance(summary, dict) else {}
     return {
-        f"benchmarks.{name}.reward_mean": f" ({bench['reward_preset']})"
+        name: bench["reward_preset"]
         for name, bench in benchmarks.items()
         if isinstance(bench, dict) and isinstance(bench.get("reward_preset"), str)
     }
