@@ -108,3 +108,22 @@ def test_tools_field_and_flag_feed_grounding(tmp_path, capsys):
     main([*explain, "--completion", other, "--reference", REF, "--tools", "f, g"])
     text = capsys.readouterr().out
     assert "grounding = 1" in text and "tools offered: ['f', 'g']" in text
+
+
+def test_explain_row_with_bad_tools_is_one_line(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"completion": REF, "reference": REF, "tools": "f,g"}) + "\n")
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "reward",
+                "explain",
+                "--preset",
+                "toolzero",
+                "--total-steps",
+                "10",
+                "--input",
+                str(src),
+            ]
+        )
+    assert "field 'tools' must be a list of tool names" in str(exc.value)

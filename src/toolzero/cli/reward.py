@@ -77,9 +77,7 @@ def _score_row(preset, line_no: int, line: str, step: int, total: int | None) ->
             problem = "missing" if field not in row else "not a string"
             return {"error": f"{field} {problem}"}, f"line {line_no}: field {field!r} {problem}"
     tools = row.get("tools")
-    if tools is not None and not (
-        isinstance(tools, list) and all(isinstance(t, str) for t in tools)
-    ):
+    if not _is_tool_list(tools):
         return {"error": "tools not a list of names"}, (
             f"line {line_no}: field 'tools' must be a list of tool names"
         )
@@ -87,6 +85,11 @@ def _score_row(preset, line_no: int, line: str, step: int, total: int | None) ->
         return preset.score(row["completion"], row["reference"], step, total, tools), ""
     except ValueError as exc:  # a schedule that needs --total-steps
         sys.exit(f"toolzero reward: {exc}")
+
+
+def _is_tool_list(tools: object) -> bool:
+    """Absent, or a list of tool names."""
+    return tools is None or (isinstance(tools, list) and all(isinstance(t, str) for t in tools))
 
 
 def run_score(args: argparse.Namespace) -> int:
@@ -127,6 +130,10 @@ def run_explain(args: argparse.Namespace) -> int:
         row = json.loads(lines[args.row - 1])
         completion, reference = row.get("completion"), row.get("reference")
         tools = row.get("tools", tools)
+        if not _is_tool_list(tools):
+            sys.exit(
+                f"toolzero reward: --row {args.row}: field 'tools' must be a list of tool names"
+            )
     if not isinstance(completion, str) or not isinstance(reference, str):
         sys.exit("toolzero reward explain: give --completion and --reference, or --input FILE")
     print(explain(preset, completion, reference, args.step, args.total_steps, tools))

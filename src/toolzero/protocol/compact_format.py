@@ -4,8 +4,9 @@ ToolRL's own system prompt is ~400 tokens before the first tool; a small base mo
 (Gemma-3-270M) reads it slowly and learns nothing from it (see FINDINGS.md). `compact`
 keeps the same *answer* format, so every reward preset scores it unchanged, but the prompt
 is a few lines: one sentence of instructions, one worked example with its own tool list,
-and one line per tool of the task (`name(arg: type, opt?: type) - description`). The dialogue follows as `User:` / `Tool
-result:` lines, past assistant turns in the output format.
+and one line per tool of the task (`name(arg: type, opt?: type) - description`). The
+dialogue follows as `User:` / `Tool result:` lines, past assistant turns in the output
+format.
 
 What is left out: parameter descriptions, enums and defaults (the tool line gives names
 and types only) and ToolRL's "Important Notes". Use `toolrl` when the model should see

@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from toolzero.rewards.inputs import Completion, Reference
+from toolzero.rewards.inputs import Completion, Reference, unreadable_calls
 from toolzero.rewards.matching import (
     Matching,
     PairScore,
@@ -165,9 +165,7 @@ def _predicted_items(completion: Completion, parser: CallParser) -> tuple[list[A
             return [], "no <tool_call> block"
         items: list[Any] = [{"name": c.name, "parameters": c.arguments} for c in parsed.calls]
         # Values that were not readable calls stay in the list as wrong calls.
-        unreadable = parsed.call_values - len(parsed.calls)
-        unreadable += sum(p.startswith("call: unparsable") for p in parsed.problems)
-        return items + [None] * unreadable, ""
+        return items + [None] * unreadable_calls(parsed), ""
     text = completion.text
     if "<tool_call>" not in text:
         return [], "no <tool_call> tag"

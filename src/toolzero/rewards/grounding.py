@@ -19,7 +19,7 @@ where they are unknown, only the reference's own tools count as offered.
 
 from __future__ import annotations
 
-from toolzero.rewards.inputs import Completion, Reference
+from toolzero.rewards.inputs import Completion, Reference, unreadable_calls
 
 
 def grounding_reward(
@@ -36,9 +36,7 @@ def grounding_reward(
     """
     parsed = completion.parsed
     names = [call.name for call in parsed.calls]
-    unreadable = max(parsed.call_values - len(parsed.calls), 0)
-    unreadable += sum(p.startswith("call: unparsable") for p in parsed.problems)
-    made = len(names) + unreadable
+    made = len(names) + unreadable_calls(parsed)
     if not reference.has_call:
         return low if made or parsed.has_call_block else high
     if not made:

@@ -136,6 +136,13 @@ def _toolrl_reference_calls(text: str) -> tuple[dict[str, Any], ...] | None:
     return tuple(calls)
 
 
+def unreadable_calls(parsed: ParsedCompletion) -> int:
+    """Values in call blocks that are not readable calls, plus unparsable call blocks: each
+    counts as one wrong call."""
+    unreadable = max(parsed.call_values - len(parsed.calls), 0)
+    return unreadable + sum(p.startswith("call: unparsable") for p in parsed.problems)
+
+
 def calls_as_dicts(parsed: ParsedCompletion) -> list[dict[str, Any]]:
     """A parsed completion's calls in the reference's dict shape."""
     return [{"name": c.name, "parameters": c.arguments} for c in parsed.calls]
