@@ -163,7 +163,10 @@ def score_prediction(row: dict[str, Any]) -> dict[str, Any]:
     turns = row.get("turns")
     if turns is None:  # one completion or call list for a multi-turn item: one turn, one step
         turns = [[row["completion"] if "completion" in row else row["calls"]]]
-    executed, problems = executed_from_prediction(turns)
+    entry = official.entry_by_id(item_id)
+    if entry is None:
+        raise KeyError(f"{item_id!r} is not a BFCL multi-turn item")
+    executed, problems = executed_from_prediction(turns, entry)
     if executed is None:
         verdict = official.Verdict(False, "multi_turn:inference_error", tuple(problems))
     else:
