@@ -34,11 +34,7 @@ from toolzero.evaluation.bfcl_items import (
     decode_calls,
     messages_from_bfcl,
 )
-from toolzero.evaluation.bfcl_offered_tools import (
-    Vetted,
-    offered_tools,
-    vet_call,
-)
+from toolzero.evaluation.bfcl_offered_tools import Vetted, offered_tools, vet_call
 from toolzero.evaluation.results import clip_text
 from toolzero.protocol.parser import parse_completion
 from toolzero.protocol.types import Example, Message, ToolCall, ToolSpec
