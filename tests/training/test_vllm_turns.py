@@ -37,7 +37,8 @@ TRUNCATED = "<think> search flight from Paris to London on date " * 8
 def tiny(tiny_model: Path) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    return AutoModelForCausalLM.from_pretrained(tiny_model), AutoTokenizer.from_pretrained(tiny_model)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
+    return model, AutoTokenizer.from_pretrained(tiny_model)
 
 
 def scripted(tok: Any) -> tuple[list[list[int]], int]:
