@@ -63,6 +63,9 @@ def test_finish_turns_keeps_vllm_logprobs_aligned() -> None:
         [[5, 6, END]],
         None,
     )
+    # Log-probs of dropped padding go with it; the end token's slot is None.
+    padded = finish_turns([[5, 6, PAD, PAD]], [[-0.1, -0.2, 0, 0]], PAD, END, [EOS], stop_after_6)
+    assert padded == ([[5, 6, END]], [[-0.1, -0.2, None]])
 
 
 def test_vllm_gets_native_stop_strings_and_the_end_ids() -> None:

@@ -91,12 +91,12 @@ def end_turn_after_stop(
 ) -> list[int]:
     """One completion's ids, ending its turn right after a stop string.
 
-    `stop_tail(ids)` says whether `ids` end with a stop string. Trailing `pad_id`s are
-    what `generate` wrote after the sequence stopped (with a pad that is also an eos id,
-    TRL keeps one of them); if the ids before them end with a stop string, they are
-    replaced by one `end_id`, exactly as vLLM's unpadded ids get one. Otherwise the ids
-    are returned as they are: a completion that ended on an eos / end-of-turn id it
-    sampled keeps it, one cut at the length limit stays truncated.
+    `stop_tail(ids)` says whether `ids` end with a stop string (see `make_stop_tail`).
+    Trailing `pad_id`s are what `generate` wrote after the sequence stopped (with a pad
+    that is also an eos id, TRL keeps one of them); if the ids before them end with a stop
+    string, they are replaced by one `end_id`, exactly as vLLM's unpadded ids get one.
+    Otherwise the ids are returned as they are: a completion that ended on an eos /
+    end-of-turn id it sampled keeps it, one cut at the length limit stays truncated.
 
     >>> end_turn_after_stop([5, 6, 0, 0], 0, 9, [1], lambda ids: ids[-1] == 6)
     [5, 6, 9]
@@ -145,8 +145,9 @@ def finish_turns(
         done = end_turn_after_stop(list(ids), pad_id, end_id, eos_ids, stop_tail)
         ids_out.append(done)
         if logprobs is not None:
-            sampled = list(logprobs[i])[: min(len(done), len(ids))]
-            logprobs_out.append(sampled + [None] * (len(done) - len(sampled)))
+            changed = done != list(ids)  # then `done` is the sampled part + one end token
+            row = list(logprobs[i])
+            logprobs_out.append([*row[: len(done) - 1], None] if changed else row)
     return ids_out, (logprobs_out if logprobs is not None else None)
 
 
