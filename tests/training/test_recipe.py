@@ -92,6 +92,8 @@ def test_overrides_nest_without_touching_the_input() -> None:
         ({"grpo": {"extra": {"max_steps": 5}}}, ["grpo.extra.max_steps: set it as grpo.max_steps"]),
         ({"run": {"eval_steps": 5}}, ["run.eval_steps: set but data.eval is empty"]),
         ({"lora": {"dropout": 1.5}}, ["lora.dropout: must be in [0, 1)"]),
+        ({"data": {"max_prompt_tokens": 0}}, ["data.max_prompt_tokens: must be > 0, got 0"]),
+        ({"data": {"max_prompt_tokens": "2k"}}, ["data.max_prompt_tokens: expected int"]),
     ],
 )
 def test_each_problem_names_field_and_fix(raw: dict, expected: list[str]) -> None:
@@ -120,6 +122,44 @@ def test_all_problems_are_reported_at_once() -> None:
         "lora.r",
     }
     assert "6 problem(s)" in str(info.value)
+
+
+VLLM_3072 = {
+    "max_steps": 2,
+    "use_vllm": True,
+    "max_completion_length": 1024,
+    "extra": {"vllm_max_model_length": 3072},
+}
+
+
+@pytest.mark.parametrize(
+    ("cap", "problem"),
+    [
+        (2048, None),  # 2048 + 1024 = 3072: fits exactly
+        (
+            2049,
+            "data.max_prompt_tokens: 2049 + grpo.max_completion_length 1024 exceeds vLLM's "
+            "max_model_len 3072 (grpo.extra.vllm_max_model_length); lower "
+            "data.max_prompt_tokens to 2048",
+        ),
+        (None, "data.max_prompt_tokens: not set, but vLLM's max_model_len is 3072"),
+    ],
+)
+def test_prompt_cap_must_fit_vllm_max_model_len(cap: int | None, problem: str | None) -> None:
+    raw = {"data": {"max_prompt_tokens": cap}, "grpo": dict(VLLM_3072)}
+    if problem is None:
+        assert recipe_from_dict(raw).data.max_prompt_tokens == cap
+        return
+    with pytest.raises(RecipeError) as info:
+        recipe_from_dict(raw)
+    data_problems = [p for p in info.value.problems if p.startswith("data.")]
+    assert len(data_problems) == 1 and problem in data_problems[0], info.value.problems
+
+
+def test_prompt_cap_without_vllm_needs_no_model_len() -> None:
+    assert recipe_from_dict({"grpo": {"max_steps": 2}}).data.max_prompt_tokens is None
+    recipe = recipe_from_dict({"data": {"max_prompt_tokens": 64}, "grpo": {"max_steps": 2}})
+    assert recipe.data.max_prompt_tokens == 64
 
 
 def test_yaml_round_trip_keeps_every_value(tmp_path: Path) -> None:

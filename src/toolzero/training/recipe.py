@@ -41,6 +41,9 @@ class DataSection:
     limit: int | None = None  # use at most this many training examples
     eval_limit: int | None = None
     shuffle_seed: int = 0
+    # Drop (never truncate) prompts longer than this many tokens, prefill included; keep
+    # it within vLLM's max_model_len minus max_completion_length. None: no cap.
+    max_prompt_tokens: int | None = None
 
 
 @dataclass

@@ -38,6 +38,7 @@ REPORT_TO = ("none", "tensorboard", "wandb", "trackio", "mlflow", "comet_ml", "a
 def check_values(recipe: Recipe) -> list[str]:
     problems: list[str] = []
     problems += _check_model(recipe)
+    problems += _check_data(recipe)
     problems += _check_reward(recipe)
     problems += _check_lora(recipe)
     problems += _check_grpo(recipe)
@@ -65,6 +66,43 @@ def _check_model(recipe: Recipe) -> list[str]:
         out.append("model.name: empty; give a Hub id, a local folder or gemma-3-270m")
     if any(not s for s in m.stop_strings):
         out.append("model.stop_strings: contains an empty string; remove it")
+    return out
+
+
+def _check_data(recipe: Recipe) -> list[str]:
+    """`data.max_prompt_tokens` is positive and, with vLLM, leaves the completion room.
+
+    vLLM rejects a prompt longer than its `max_model_len` with an error that aborts the
+    whole generate call (the run), and a prompt plus `max_completion_length` over it
+    either shortens completions (colocate) or is rejected (server). So a recipe that sets
+    `grpo.extra.vllm_max_model_length` must cap prompts at that minus the completion.
+    """
+    d, g = recipe.data, recipe.grpo
+    out = _positive("data.max_prompt_tokens", d.max_prompt_tokens)
+    model_len = g.extra.get("vllm_max_model_length")
+    if not g.use_vllm or not isinstance(model_len, int) or out:
+        return out
+    room = model_len - g.max_completion_length
+    if room < 1:
+        out.append(
+            f"grpo.max_completion_length: {g.max_completion_length} leaves no room for a "
+            f"prompt in vLLM's max_model_len {model_len} (grpo.extra.vllm_max_model_length); "
+            "raise vllm_max_model_length to prompt + completion tokens"
+        )
+    elif d.max_prompt_tokens is None:
+        out.append(
+            f"data.max_prompt_tokens: not set, but vLLM's max_model_len is {model_len} "
+            "(grpo.extra.vllm_max_model_length): one longer prompt aborts the run; set "
+            f"data.max_prompt_tokens to at most {room} (max_model_len - "
+            "grpo.max_completion_length)"
+        )
+    elif d.max_prompt_tokens > room:
+        out.append(
+            f"data.max_prompt_tokens: {d.max_prompt_tokens} + grpo.max_completion_length "
+            f"{g.max_completion_length} exceeds vLLM's max_model_len {model_len} "
+            f"(grpo.extra.vllm_max_model_length); lower data.max_prompt_tokens to {room} "
+            "or raise grpo.extra.vllm_max_model_length"
+        )
     return out
 
 

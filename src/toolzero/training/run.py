@@ -9,7 +9,7 @@ A run folder holds everything needed to continue or inspect a run:
     metrics.jsonl       one row per step (see `metrics_file`)
     checkpoints/        TRL checkpoints: adapter or weights, optimizer, scheduler, RNG, step
     final/              the trained model, LoRA merged in, loadable by any HF loader
-    run.json            status, steps, wall time, peak memory
+    run.json            status, steps, wall time, peak memory, prompts dropped by the cap
 
 Resume continues from the newest *complete* checkpoint (one whose `trainer_state.json`
 parses; a checkpoint torn by a kill is skipped), drops metric rows logged after it, and
@@ -157,11 +157,19 @@ def _make_trainer(recipe: Recipe, run_dir: Path, model: Any, tokenizer: Any) -> 
 
     d, m = recipe.data, recipe.model
     train_examples = load_recipe_examples(d.train, d.limit, d.shuffle_seed)
-    train_set = build_prompt_dataset(train_examples, tokenizer, m.protocol, m.prefill)
+    cap = d.max_prompt_tokens
+    train_set, train_cap = build_prompt_dataset(
+        train_examples, tokenizer, m.protocol, m.prefill, cap
+    )
+    prompts = {"train": train_cap.as_status()}
     eval_set = None
     if d.eval is not None:
         eval_examples = load_recipe_examples(d.eval, d.eval_limit, d.shuffle_seed)
-        eval_set = build_prompt_dataset(eval_examples, tokenizer, m.protocol, m.prefill)
+        eval_set, eval_cap = build_prompt_dataset(
+            eval_examples, tokenizer, m.protocol, m.prefill, cap, "eval"
+        )
+        prompts["eval"] = eval_cap.as_status()
+    write_status(run_dir, prompts=prompts)  # what data.max_prompt_tokens dropped
     preset = recipe.reward.build()
     writer = MetricsWriter(run_dir, total_steps(recipe, len(train_set)), preset.schedule_values)
     return build_trainer(recipe, run_dir, model, tokenizer, train_set, eval_set, [writer])

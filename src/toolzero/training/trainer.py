@@ -28,7 +28,7 @@ from toolzero.training.recipe import Recipe
 from toolzero.training.shared_prefix import SharedPrefixMixin
 from toolzero.training.stopping import (
     add_end_of_turn_to_eos,
-    end_turn_after_stop,
+    finish_turns,
     install_stop_strings,
     make_stop_tail,
     turn_end_id,
@@ -61,7 +61,9 @@ def score_only_completion_tokens() -> None:
 class ToolzeroGRPOTrainer(SharedPrefixMixin, GRPOTrainer):
     """`GRPOTrainer` whose stopped completions end their turn (trl 1.16 private method).
 
-    It also logs the generation time of each step as `timing/generate_s`, and (through
+    The transformers and vLLM paths both go through `stopping.finish_turns`, so the same
+    text gives the same ids (and vLLM's log-probs stay aligned with them). It also logs
+    the generation time of each step as `timing/generate_s`, and (through
     `SharedPrefixMixin`) encodes each prompt once per group for the log-probs.
     """
 
@@ -77,18 +79,14 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, GRPOTrainer):
         )
         mode = "train" if self.model.training else "eval"
         self._metrics[mode]["timing/generate_s"].append(time.perf_counter() - start)
-        if self.use_vllm or self.stop_tail is None or logprobs is not None:
+        if self.stop_tail is None:
             return ids, logprobs
         tok = self._tokenizer
         if self.turn_end is None:
             self.turn_end = turn_end_id(tok)
-        ids = [
-            end_turn_after_stop(
-                list(c), tok.pad_token_id, self.turn_end, self.eos_token_ids, self.stop_tail
-            )
-            for c in ids
-        ]
-        return ids, logprobs
+        return finish_turns(
+            ids, logprobs, tok.pad_token_id, self.turn_end, self.eos_token_ids, self.stop_tail
+        )
 
 
 def world_size() -> int:
@@ -111,8 +109,15 @@ def on_cpu(recipe: Recipe) -> bool:
     return not torch.cuda.is_available()
 
 
-def build_grpo_config(recipe: Recipe, run_dir: Path, steps: int, has_eval: bool) -> GRPOConfig:
-    """Every `GRPOConfig` field the recipe decides, plus `grpo.extra` as given."""
+def build_grpo_config(
+    recipe: Recipe, run_dir: Path, steps: int, has_eval: bool, stop_ids: list[int] | None = None
+) -> GRPOConfig:
+    """Every `GRPOConfig` field the recipe decides, plus `grpo.extra` as given.
+
+    `stop_ids` (eos and end-of-turn ids, see `stopping.add_end_of_turn_to_eos`) go to vLLM
+    as `stop_token_ids`: its engine reads the generation config from disk, not the model
+    in memory.
+    """
     g, r = recipe.grpo, recipe.run
     completions = g.prompts_per_step * g.num_generations
     divisor = world_size() * g.gradient_accumulation_steps
@@ -125,7 +130,8 @@ def build_grpo_config(recipe: Recipe, run_dir: Path, steps: int, has_eval: bool)
     cpu = on_cpu(recipe)
     generation_kwargs = dict(g.extra.get("generation_kwargs") or {})
     if g.use_vllm:
-        generation_kwargs = {**vllm_stop_kwargs(recipe.model.stop_strings), **generation_kwargs}
+        stops = vllm_stop_kwargs(recipe.model.stop_strings, stop_ids or ())
+        generation_kwargs = {**stops, **generation_kwargs}
     fields: dict[str, Any] = {
         "output_dir": str(run_dir / "checkpoints"),
         "per_device_train_batch_size": completions // divisor,
@@ -210,10 +216,10 @@ def build_trainer(
     from toolzero.rewards.adapters import trl_reward_functions
 
     steps = total_steps(recipe, len(train_dataset))
-    args = build_grpo_config(recipe, run_dir, steps, eval_dataset is not None)
+    eos = add_end_of_turn_to_eos(model, tokenizer)
+    args = build_grpo_config(recipe, run_dir, steps, eval_dataset is not None, eos)
     if on_cpu(recipe) and recipe.grpo.score_completion_only:
         score_only_completion_tokens()
-    add_end_of_turn_to_eos(model, tokenizer)
     stops = recipe.model.stop_strings
     if stops and not recipe.grpo.use_vllm:
         install_stop_strings(model, tokenizer, stops)
