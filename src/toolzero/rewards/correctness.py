@@ -41,8 +41,8 @@ from toolzero.rewards.matching import (
     ValueMode,
     assign,
     multiset_jaccard,
-    normalize_value,
     score_pair,
+    value_key,
     values_equal,
 )
 
@@ -243,11 +243,10 @@ def _pair_scorer(gold, predicted, granularity, refined, value_mode, parser):
     def scorer(r: int, p: int) -> PairScore | None:
         pred, ref = predicted[p], gold[r]
         if granularity == "intermediate":
-            equal = (
-                pred == ref
-                if value_mode == "exact"
-                else (normalize_value(pred) == normalize_value(ref))
-            )
+            if value_mode == "exact":
+                equal = pred == ref
+            else:
+                equal = value_key(pred, typed_strings=True) == value_key(ref, typed_strings=True)
             return PairScore(r, p, 1.0 if equal else 0.0)
         if parser == "toolrl" and not (
             isinstance(pred.get("parameters"), dict) and isinstance(ref["parameters"], dict)
