@@ -207,6 +207,7 @@ def test_scale_variants_agree_with_toolrl(shared_data):
     assert {"toolrl-equalmax", "toolrl-twostage", "toolrl-dynamic"} <= set(variants)
     counts, _ = parity(_references(shared_data), variants, STEPS, every=16)
     for preset, c in counts.items():
+        print(f"{preset}: {c['cases']} cases, {c['agree']} agree, {c['undefined']} undefined")
         assert c["agree"] + c["undefined"] == c["cases"] > 3000, preset
 
 
