@@ -244,7 +244,8 @@ CALL_LINES = [
     '{"name": "f",',
 ]
 TAGS = ["<think>", "</think>", "<tool_call>", "</tool_call>", "<response>", "</response>"]
-SPACES = ["\n", "\n", "\n\n", " ", "\r\n", "\t", ""]
+# str.strip() strips the last two as well, JSON does not accept them around a value.
+SPACES = ["\n", "\n", "\n\n", " ", "\r\n", "\t", "", "\u00a0", "\x0c"]
 # A call block, closed or not, with any line separators and padding around its lines.
 call_block = st.builds(
     lambda pad, lines, joiner, end_pad, closed: "<tool_call>"
