@@ -85,6 +85,16 @@ def json_line(line: str, path: str | Path, number: int) -> Any:
         ) from None
 
 
+def json_document(text: str, path: str | Path) -> Any:
+    """A whole JSON file's value; text that does not decode is `BadInputError` naming it."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInputError(
+            f"{path}: not valid JSON ({exc.msg}, line {exc.lineno}, column {exc.colno}); fix the file"
+        ) from None
+
+
 def writable_file(path: str | Path, what: str = "--out") -> Path:
     """An output file path, its parent folders created; a path that is a folder is an error."""
     p = Path(path).expanduser()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from toolzero.protocol import PROTOCOLS
+from toolzero.rewards import PRESET_NAMES
 
 
 def register(subparsers: Any) -> None:
@@ -86,16 +87,23 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--judge-model")
     p.add_argument("--synthetic-n", type=int, default=100)
     p.add_argument("--synthetic-seed", type=int, default=0)
-    p.add_argument("--reward-preset", default="toolrl", help="preset for the synthetic mean reward")
+    p.add_argument(
+        "--reward-preset",
+        default="toolrl",
+        choices=PRESET_NAMES,
+        metavar="PRESET",
+        help="preset for the synthetic mean reward (default toolrl; see `toolzero reward presets`)",
+    )
 
 
 def run_handler(args: argparse.Namespace) -> int:
+    from toolzero.errors import UserError
     from toolzero.evaluation import BenchOptions, evaluate
     from toolzero.evaluation.report import render_report
 
     missing = [f"--{k}" for k in ("model", "bench", "out") if not getattr(args, k)]
     if missing:
-        raise SystemExit(
+        raise UserError(
             f"toolzero eval: {', '.join(missing)} required (or use `eval score` / `eval compare`)"
         )
     options = BenchOptions(

@@ -178,7 +178,7 @@ def _check_run(recipe: Recipe) -> list[str]:
 
 def check_environment(recipe: Recipe) -> list[str]:
     """Checks that need this machine: paths, packages, and `grpo.extra` against trl."""
-    from toolzero.models import is_embedded
+    from toolzero.models import is_embedded, model_reference_problem
 
     out: list[str] = []
     name = recipe.model.name
@@ -192,6 +192,8 @@ def check_environment(recipe: Recipe) -> list[str]:
         local / "config.json"
     ).exists():
         out.append(f"model.name: {name} is not a model folder (no config.json); fix the path")
+    elif problem := model_reference_problem(name):
+        out.append(f"model.name: {problem}")
     out += _check_data_spec("data.train", recipe.data.train)
     if recipe.data.eval is not None:
         out += _check_data_spec("data.eval", recipe.data.eval)
