@@ -95,6 +95,15 @@ def json_document(text: str, path: str | Path) -> Any:
         ) from None
 
 
+def writable_dir(path: str | Path, what: str = "--out") -> Path:
+    """An output folder (created, with its parents); a path that is a file is an error."""
+    p = Path(path).expanduser()
+    if p.exists() and not p.is_dir():
+        raise BadInputError(f"{what}: {path} is a file; give a folder (new or from an earlier run)")
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
 def writable_file(path: str | Path, what: str = "--out") -> Path:
     """An output file path, its parent folders created; a path that is a folder is an error."""
     p = Path(path).expanduser()

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from toolzero.cli import positive_int
 from toolzero.protocol import PROTOCOLS
 from toolzero.rewards import PRESET_NAMES
 
@@ -57,12 +58,12 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "--bench", nargs="+", help="bfcl[:category|group], api_bank[:level], bamboogle, synthetic"
     )
     p.add_argument("--out", help="output folder (rerun to resume)")
-    p.add_argument("--limit", type=int, help="first N items of each category / level")
+    p.add_argument("--limit", type=positive_int, help="first N items of each category / level")
     p.add_argument("--backend", default="hf", choices=["hf", "vllm", "openai"])
     p.add_argument("--protocol", default="toolrl", choices=list(PROTOCOLS), help="prompt protocol")
     p.add_argument("--prefill", default="", help='text the answer starts with, e.g. "<think>"')
-    p.add_argument("--max-new-tokens", type=int, default=512)
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--max-new-tokens", type=positive_int, default=512)
+    p.add_argument("--batch-size", type=positive_int, default=8)
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--stop", nargs="*", default=[], help="stop strings (not kept in the answer)")
     p.add_argument(
@@ -85,7 +86,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--search-key-env", default="SERPER_API_KEY")
     p.add_argument("--judge-url", help="OpenAI-compatible endpoint for the Bamboogle LLM judge")
     p.add_argument("--judge-model")
-    p.add_argument("--synthetic-n", type=int, default=100)
+    p.add_argument("--synthetic-n", type=positive_int, default=100)
     p.add_argument("--synthetic-seed", type=int, default=0)
     p.add_argument(
         "--reward-preset",

@@ -33,7 +33,7 @@ from toolzero.evaluation.bfcl_multi_turn import (
 from toolzero.evaluation.bfcl_summary import summarize_bfcl
 from toolzero.evaluation.generation import ModelUnderTest, RunStats, SingleTurn, run_dialogues
 from toolzero.evaluation.results import ItemStore, clip_text
-from toolzero.user_files import read_text
+from toolzero.user_files import read_text, writable_dir
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def score_bfcl_predictions(path: str | Path, out_dir: str | Path) -> dict[str, A
     from tqdm.auto import tqdm
 
     rows = read_predictions(path)
-    items_path = Path(out_dir) / "bfcl" / "items.jsonl"
+    items_path = writable_dir(out_dir) / "bfcl" / "items.jsonl"
     items_path.unlink(missing_ok=True)
     store = ItemStore(items_path)
     start = time.perf_counter()

@@ -29,7 +29,13 @@ from toolzero.evaluation.backends import make_backend
 from toolzero.evaluation.generation import ModelUnderTest
 from toolzero.evaluation.results import RunManifest
 from toolzero.models import model_reference_problem
-from toolzero.user_files import BadInputError, MissingInputError, require_dir, require_file
+from toolzero.user_files import (
+    BadInputError,
+    MissingInputError,
+    require_dir,
+    require_file,
+    writable_dir,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +237,7 @@ def evaluate(
     opts = options or BenchOptions()
     selected = parse_benches(benches)
     check_inputs(model, selected, opts)
+    writable_dir(out_dir)
     if isinstance(model, str) and model.startswith(("http://", "https://")):
         backend = "openai"
     out = Path(out_dir)
