@@ -48,7 +48,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.dry_run:
         problems = check_environment(recipe)
         if problems:
-            raise RecipeError(problems, args.config or args.resume)
+            raise RecipeError(problems, args.config or args.resume or "recipe (defaults)")
         print(recipe.to_yaml(), end="")
         return 0
     from toolzero.training.run import train
