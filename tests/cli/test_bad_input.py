@@ -32,6 +32,9 @@ def _offline() -> bool:
 
 
 needs_offline = pytest.mark.skipif(not _offline(), reason="needs HF_HUB_OFFLINE=1")
+needs_no_vllm = pytest.mark.skipif(
+    importlib.util.find_spec("vllm") is not None, reason="vLLM is installed here"
+)
 
 
 @pytest.fixture
@@ -107,6 +110,10 @@ CASES = [
      ["one.jsonl is a file", "give a folder"]),
     ("eval --model gemma-3-270m --bench synthetic --batch-size 0 --out {d}/o", 2,
      ["--batch-size", "at least 1"]),
+    pytest.param("eval --model gemma-3-270m --bench synthetic --backend vllm --out {d}/o", 2,
+                 ["--backend vllm", "not installed", "--backend hf"], marks=needs_no_vllm),
+    ("eval --model gemma-3-270m --bench synthetic --backend openai --out {d}/o", 2,
+     ["--backend openai", "base URL", "http://localhost:8000/v1"]),
     ("eval score --predictions {d}/nosuch.jsonl --out {d}/o", 2,
      ["--predictions", "no such file", "give a JSONL file"]),
     ("eval score --predictions {d}/adir --out {d}/o", 2, ["adir is a folder"]),
@@ -129,6 +136,8 @@ CASES = [
     ("train --config {d}/bad.yaml --resume {d}/adir", 2, ["--config or --resume, not both"]),
     ("train --resume {d}/adir", 2, ["adir/recipe.yaml", "file not found"]),
     ("train --dry-run foo", 2, ["override 'foo' is not KEY=VALUE"]),
+    ("train --dry-run grpo.max_steps=1 model.stop_strings=[", 2,
+     ["override 'model.stop_strings=['", "not valid YAML", "quote it"]),
     ("train --dry-run grpo.max_steps=1 model.name={d}/emptydir", 2,
      ["model.name", "not a model folder", "fix the path"]),
     ("train --dry-run grpo.max_steps=1 model.name={d}/no/such/model", 2,
@@ -137,6 +146,7 @@ CASES = [
                  ["model.name", "offline", "HF_HUB_OFFLINE"], marks=needs_offline),
     # report
     ("report {d}/nosuch", 2, ["no metrics.jsonl", "toolzero train"]),
+    ("report {d}/nosuch --out {d}/one.jsonl", 2, ["--out", "one.jsonl is a file", "give a folder"]),
     # reward
     ("reward score --preset nosuch --input {d}/one.jsonl", 2,
      ["--preset", "invalid choice: 'nosuch'", "toolrl"]),

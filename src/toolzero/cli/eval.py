@@ -159,9 +159,10 @@ def score_handler(args: argparse.Namespace) -> int:
 
 def compare_handler(args: argparse.Namespace) -> int:
     from toolzero.evaluation.report import compare_runs
+    from toolzero.user_files import writable_file
 
     table = compare_runs(args.dir_a, args.dir_b)
     print(table)
     if args.out:
-        Path(args.out).write_text(table, encoding="utf-8")
+        writable_file(args.out, "--out").write_text(table, encoding="utf-8")
     return 0

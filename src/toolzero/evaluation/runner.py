@@ -106,10 +106,13 @@ def api_bank_levels(sub: list[str]) -> tuple[int, ...]:
     return tuple(int(s) for s in sub)
 
 
-def check_inputs(model: Any, selected: dict[str, list[str]], opts: BenchOptions) -> None:
+def check_inputs(
+    model: Any, selected: dict[str, list[str]], opts: BenchOptions, backend: str = "hf"
+) -> None:
     """Raise a `UserError` for anything the user named that cannot work, before the model
-    loads or `run.json` is written: the model reference, BFCL categories, API-Bank levels
-    and folder, Bamboogle's search and file, the synthetic reward preset."""
+    loads or `run.json` is written: the backend, the model reference, BFCL categories,
+    API-Bank levels and folder, Bamboogle's search and file, the synthetic reward preset."""
+    check_backend(model, backend)
     if isinstance(model, str) and (problem := model_reference_problem(model)):
         raise MissingInputError(f"--model: {problem}")
     if isinstance(model, str) and Path(model).expanduser().is_dir():
@@ -186,6 +189,22 @@ def _run_bench(
     return run_synthetic(mut, out, n, opts.synthetic_seed, opts.reward_preset, batch_size)
 
 
+def check_backend(model: Any, backend: str) -> None:
+    """The backend can serve this model here: vLLM installed, a URL for `openai`."""
+    import importlib.util
+
+    if backend == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise BadInputError(
+            "--backend vllm: vLLM is not installed; pip install 'toolzero[vllm]' on a GPU "
+            "machine, or use --backend hf"
+        )
+    if backend == "openai" and not (isinstance(model, str) and model.startswith("http")):
+        raise BadInputError(
+            f"--backend openai: --model must be the server's base URL "
+            f"(e.g. http://localhost:8000/v1), got {model!r}"
+        )
+
+
 def make_search(opts: BenchOptions) -> Any:
     from toolzero.evaluation.search import BM25Search, HTTPSearch
 
@@ -236,10 +255,10 @@ def evaluate(
     """
     opts = options or BenchOptions()
     selected = parse_benches(benches)
-    check_inputs(model, selected, opts)
-    writable_dir(out_dir)
     if isinstance(model, str) and model.startswith(("http://", "https://")):
         backend = "openai"
+    check_inputs(model, selected, opts, backend)
+    writable_dir(out_dir)
     out = Path(out_dir)
     manifest = RunManifest(
         model=_model_label(model),

@@ -195,7 +195,12 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if "=" not in text:
         raise RecipeError([f"override {text!r} is not KEY=VALUE; write e.g. grpo.max_steps=10"])
     key, _, raw = text.partition("=")
-    value = yaml.safe_load(raw) if raw.strip() else None
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise RecipeError(
+            [f"override {text!r}: the value is not valid YAML ({yaml_problem(exc)}); quote it"]
+        ) from None
     if isinstance(value, str) and _looks_numeric(value):
         value = float(value)  # YAML 1.1 reads "1e-5" (no dot) as a string
     return key.strip().split("."), value
