@@ -68,7 +68,7 @@ class ItemStore:
                 try:
                     rows.append(json.loads(line))
                 except ValueError as exc:
-                    raise ValueError(
+                    raise BadInputError(
                         f"{self.path}:{number} is not valid JSON ({exc}); delete that line to redo its item"
                     ) from exc
         return rows

@@ -122,7 +122,7 @@ def check_inputs(
     if "bfcl" in selected:
         try:
             bfcl_official.resolve_categories(selected["bfcl"] or ["all"])
-        except ValueError as exc:
+        except BadInputError as exc:
             raise BadInputError(f"--bench bfcl: {exc}") from None
     if "api_bank" in selected:
         from toolzero.evaluation.api_bank import api_bank_dir
