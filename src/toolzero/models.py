@@ -16,6 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from toolzero.user_files import MissingInputError
+
 logger = logging.getLogger(__name__)
 
 EMBEDDED_MODELS = ("gemma-3-270m",)
@@ -124,7 +126,15 @@ def load_model_and_tokenizer(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = resolve_model_path(name_or_path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype), **kwargs)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype), **kwargs)
+    except OSError as exc:
+        if Path(path).exists():
+            raise  # a local folder that does not load: not a naming problem
+        raise MissingInputError(
+            f"model {name_or_path!r}: not a local folder, and the Hugging Face Hub did not "
+            f"give it ({str(exc).splitlines()[0]}); check the name, your network and token"
+        ) from exc
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
