@@ -138,6 +138,8 @@ CASES = [
     ("train --dry-run foo", 2, ["override 'foo' is not KEY=VALUE"]),
     ("train --dry-run grpo.max_steps=1 model.stop_strings=[", 2,
      ["override 'model.stop_strings=['", "not valid YAML", "quote it"]),
+    ("train --dry-run grpo.max_steps=1 data.train={d}/t.txt", 2,
+     ["data.train", "t.txt", "is not a .json/.jsonl/.parquet file"]),
     ("train --dry-run grpo.max_steps=1 model.name={d}/emptydir", 2,
      ["model.name", "not a model folder", "fix the path"]),
     ("train --dry-run grpo.max_steps=1 model.name={d}/no/such/model", 2,

@@ -13,6 +13,7 @@ import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from toolzero.data.sources.rows import FILE_SUFFIXES
 from toolzero.protocol.chat import PROTOCOLS
 
 if TYPE_CHECKING:
@@ -218,11 +219,14 @@ def _check_data_spec(field_name: str, spec: str) -> list[str]:
     base = spec.split(":", 1)[0]
     if base in ("synthetic", "hf"):
         return []
-    if not Path(spec).expanduser().exists():
+    path = Path(spec).expanduser()
+    if not path.exists():
         return [
             f"{field_name}: {spec!r} does not exist; give a prepared folder, a .jsonl/.json file, "
             "hf:owner/name or synthetic"
         ]
+    if path.is_file() and path.suffix not in FILE_SUFFIXES:
+        return [f"{field_name}: {spec!r} is not a {'/'.join(FILE_SUFFIXES)} file; convert it"]
     return []
 
 
