@@ -134,7 +134,8 @@ def read_predictions(path: str | Path) -> list[dict[str, Any]]:
             errors.append(f'line {number}: needs a string "id" (a BFCL id like "simple_python_0")')
         elif official.category_of(item_id) not in official.ALL_CATEGORIES:
             errors.append(
-                f"line {number}: {item_id!r} is not an id of a BFCL category toolzero scores"
+                f"line {number}: {item_id!r} is not an id of a BFCL category toolzero scores "
+                "(ids look like simple_python_0)"
             )
         elif official.entry_by_id(item_id) is None:
             errors.append(f"line {number}: {item_id!r} is not in BFCL's data")

@@ -226,7 +226,7 @@ def _check_data_spec(field_name: str, spec: str) -> list[str]:
             "hf:owner/name or synthetic"
         ]
     if path.is_file() and path.suffix not in FILE_SUFFIXES:
-        return [f"{field_name}: {spec!r} is not a {'/'.join(FILE_SUFFIXES)} file; convert it"]
+        return [f"{field_name}: {spec!r} is not a {'/'.join(FILE_SUFFIXES)} file; convert it with `toolzero data convert`"]
     return []
 
 
