@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolzero.protocol.types import ToolCall
+from toolzero.user_files import BadInputError
 
 CHECKER_MODEL_NAME = "toolzero"  # no "_": BFCL maps "_" in model names to "/"
 BFCL_VERSION_PIN = "2026.3.23"
@@ -138,7 +139,7 @@ def resolve_categories(names: list[str] | tuple[str, ...]) -> list[str]:
     ['simple_python', 'live_simple', 'live_multiple']
     >>> resolve_categories(["nope"])
     Traceback (most recent call last):
-    ValueError: unknown BFCL category 'nope'; choose from groups ['all', 'non_live', 'live', 'multi_turn', 'single_turn', 'ast'] or categories simple_python, simple_java, simple_javascript, multiple, parallel, parallel_multiple, irrelevance, live_simple, live_multiple, live_parallel, live_parallel_multiple, live_irrelevance, live_relevance, multi_turn_base, multi_turn_miss_func, multi_turn_miss_param, multi_turn_long_context
+    toolzero.user_files.BadInputError: unknown BFCL category 'nope'; choose from groups ['all', 'non_live', 'live', 'multi_turn', 'single_turn', 'ast'] or categories simple_python, simple_java, simple_javascript, multiple, parallel, parallel_multiple, irrelevance, live_simple, live_multiple, live_parallel, live_parallel_multiple, live_irrelevance, live_relevance, multi_turn_base, multi_turn_miss_func, multi_turn_miss_param, multi_turn_long_context
     """
     wanted: set[str] = set()
     for name in names:
@@ -148,7 +149,7 @@ def resolve_categories(names: list[str] | tuple[str, ...]) -> list[str]:
         elif name in ALL_CATEGORIES:
             wanted.add(name)
         else:
-            raise ValueError(
+            raise BadInputError(
                 f"unknown BFCL category {name!r}; choose from groups {list(GROUPS)} "
                 f"or categories {', '.join(ALL_CATEGORIES)}"
             )

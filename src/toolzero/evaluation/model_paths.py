@@ -19,6 +19,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from toolzero.user_files import MissingInputError
+
 logger = logging.getLogger(__name__)
 
 WEIGHT_MARKERS = ("config.json", "adapter_config.json")
@@ -46,7 +48,7 @@ def resolve_checkpoint(name_or_path: str | Path) -> str | Path:
         step, best = max(checkpoints)
         logger.info("run folder %s: evaluating its latest checkpoint (step %d)", path, step)
         return best
-    raise FileNotFoundError(
+    raise MissingInputError(
         f"{path} holds no model: expected config.json or adapter_config.json in it, in "
         "final/, or in checkpoint-N/ folders"
     )

@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from toolzero.user_files import BadInputError, MissingInputError, read_text
+
 CHART_NAME = "bfcl_categories.png"
 
 
@@ -203,8 +205,14 @@ def headline_metrics(summary: dict[str, Any]) -> dict[str, float | None]:
 def load_summary(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / "summary.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: is {run_dir} a `toolzero eval` output folder?")
-    return json.loads(path.read_text(encoding="utf-8"))
+        raise MissingInputError(
+            f"{path} not found: is {run_dir} a `toolzero eval` output folder? "
+            "Give folders written by `toolzero eval` or `toolzero eval score`"
+        )
+    try:
+        return json.loads(read_text(path, "evaluation summary"))
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"{path}: not valid JSON ({exc}); rerun the evaluation") from None
 
 
 def compare_runs(dir_a: str | Path, dir_b: str | Path) -> str:

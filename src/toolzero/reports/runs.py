@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from toolzero.training.metrics_file import read_metrics
+from toolzero.user_files import MissingInputError
 
 EVALUATION_FILE = "evaluation.json"
 
@@ -71,7 +72,7 @@ def load_run(path: str | Path) -> RunData:
     path = Path(path)
     metrics = path / "metrics.jsonl"
     if not metrics.exists():
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"{path}: no metrics.jsonl; give a run folder written by `toolzero train`"
         )
     return RunData(

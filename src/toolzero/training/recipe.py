@@ -23,6 +23,9 @@ from typing import Any
 
 import yaml
 
+from toolzero.errors import ConfigError
+from toolzero.user_files import yaml_problem
+
 
 @dataclass
 class ModelSection:
@@ -162,13 +165,15 @@ class Recipe:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
 
 
-class RecipeError(ValueError):
-    """Every problem found in a recipe, one per line, each naming the field and the fix."""
+class RecipeError(ConfigError):
+    """Every problem found in a recipe, one per line, each naming the field and the fix.
+
+    `RecipeError(problems, source="recipe")`, a `ConfigError` (so a `UserError`: the CLI
+    prints it as one error with its list, exit code 2).
+    """
 
     def __init__(self, problems: list[str], source: str = "recipe") -> None:
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source} has {len(problems)} problem(s):\n{lines}")
+        super().__init__(problems, source)
 
 
 SECTION_TYPES = {
@@ -193,7 +198,12 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if "=" not in text:
         raise RecipeError([f"override {text!r} is not KEY=VALUE; write e.g. grpo.max_steps=10"])
     key, _, raw = text.partition("=")
-    value = yaml.safe_load(raw) if raw.strip() else None
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise RecipeError(
+            [f"override {text!r}: the value is not valid YAML ({yaml_problem(exc)}); quote it"]
+        ) from None
     if isinstance(value, str) and _looks_numeric(value):
         value = float(value)  # YAML 1.1 reads "1e-5" (no dot) as a string
     return key.strip().split("."), value
@@ -246,14 +256,17 @@ def load_recipe(path: str | Path | None, overrides: list[str] | None = None) -> 
     source = "recipe (defaults)"
     if path is not None:
         source = str(path)
+        file = Path(path)
+        if file.is_dir():
+            raise RecipeError([f"{path} is a folder; pass a YAML recipe file"], source)
         try:
-            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         except FileNotFoundError:
             raise RecipeError(
                 [f"file not found: {path}; pass an existing YAML recipe"], source
             ) from None
         except yaml.YAMLError as exc:
-            raise RecipeError([f"not valid YAML: {exc}"], source) from None
+            raise RecipeError([f"not valid YAML: {yaml_problem(exc)}"], source) from None
     return recipe_from_dict(apply_overrides(raw, overrides or []), source)
 
 

@@ -13,6 +13,7 @@ import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from toolzero.data.sources.rows import FILE_SUFFIXES
 from toolzero.protocol.chat import PROTOCOLS
 
 if TYPE_CHECKING:
@@ -216,7 +217,7 @@ def _check_run(recipe: Recipe) -> list[str]:
 
 def check_environment(recipe: Recipe) -> list[str]:
     """Checks that need this machine: paths, packages, and `grpo.extra` against trl."""
-    from toolzero.models import is_embedded
+    from toolzero.models import is_embedded, model_reference_problem
 
     out: list[str] = []
     name = recipe.model.name
@@ -230,6 +231,8 @@ def check_environment(recipe: Recipe) -> list[str]:
         local / "config.json"
     ).exists():
         out.append(f"model.name: {name} is not a model folder (no config.json); fix the path")
+    elif problem := model_reference_problem(name):
+        out.append(f"model.name: {problem}")
     out += _check_data_spec("data.train", recipe.data.train)
     if recipe.data.eval is not None:
         out += _check_data_spec("data.eval", recipe.data.eval)
@@ -254,11 +257,14 @@ def _check_data_spec(field_name: str, spec: str) -> list[str]:
     base = spec.split(":", 1)[0]
     if base in ("synthetic", "hf"):
         return []
-    if not Path(spec).expanduser().exists():
+    path = Path(spec).expanduser()
+    if not path.exists():
         return [
             f"{field_name}: {spec!r} does not exist; give a prepared folder, a .jsonl/.json file, "
             "hf:owner/name or synthetic"
         ]
+    if path.is_file() and path.suffix not in FILE_SUFFIXES:
+        return [f"{field_name}: {spec!r} is not a {'/'.join(FILE_SUFFIXES)} file; convert it with `toolzero data convert`"]
     return []
 
 
