@@ -84,10 +84,16 @@ def run_and_collect(model: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_rewards_metrics_and_schedules_match_the_recording(
     tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import toolzero.rewards
+
+    builds = []
+    build = toolzero.rewards.build_preset
+    monkeypatch.setattr(toolzero.rewards, "build_preset", lambda c: builds.append(c) or build(c))
     got = run_and_collect(tiny_model, tmp_path / "run", monkeypatch)
     if os.environ.get("TOOLZERO_RECORD_REWARD_REGRESSION"):
         FIXTURE.write_text(json.dumps(got, indent=1) + "\n", encoding="utf-8")
         pytest.skip(f"recorded {FIXTURE}")
+    assert len(builds) == 1  # one preset for the run: validation's, passed down
     want = json.loads(FIXTURE.read_text(encoding="utf-8"))
     assert got["scored"] == want["scored"], "generation changed (not the rewards): re-record"
     assert len(want["metrics_rows"]) == 3
