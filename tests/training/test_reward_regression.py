@@ -2,9 +2,9 @@
 reward path was refactored (one preset per run, one scoring pass per batch, total steps
 from the trainer state).
 
-The fixture `reward_regression.json` was recorded on the code before that refactor
-(commit 08e0984) by running this file with `TOOLZERO_RECORD_REWARD_REGRESSION=1`: the same
-tiny model, seed and recipe as the test. The run uses the `toolzero` preset (a schedule over
+The fixture `reward_regression.json` was recorded on the code before that refactor: this
+test run with `TOOLZERO_RECORD_REWARD_REGRESSION=1` at commit 3a68f34 (whose src/ is that of
+08e0984, before the refactor), with the same tiny model, seed and recipe as the test. The run uses the `toolzero` preset (a schedule over
 the fraction of training, so the run's total steps matter) plus a `length` component whose
 weight follows the raw step, so both schedule units are exercised.
 

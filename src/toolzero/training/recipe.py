@@ -49,11 +49,10 @@ class RewardSection:
     """A preset, changed without code (see docs/rewards.md, "Changing a preset")."""
 
     preset: str = "toolzero"
+    weights: Any = None  # rejected by validation: weights are set as components.<name>.weight
     components: dict[str, Any] | None = None  # name -> parameters to change, or a new one
     remove: list[str] | None = None  # components of the preset to drop
     reference_mode: str | None = None  # toolrl | robust; None keeps the preset's
-    # Rejected by validation: a weight is set on its component (components.<name>.weight).
-    weights: Any = None
 
     def build(self) -> Any:
         """The `RewardPreset` this section describes, built once per recipe: validation
@@ -68,7 +67,7 @@ class RewardSection:
             config["remove"] = self.remove
         if self.reference_mode is not None:
             config["reference_mode"] = self.reference_mode
-        built = getattr(self, "_built", None)  # not a field: not saved, compared or copied
+        built = getattr(self, "_built", None)  # not a field: never saved or compared
         if built is None or built[0] != config:
             self._built = (copy.deepcopy(config), build_preset(config))
         return self._built[1]
