@@ -95,9 +95,7 @@ def train_bare(recipe, out: Path) -> list[float]:
     args = build_grpo_config(recipe, out, recipe.grpo.max_steps, has_eval=False)
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=trl_reward_functions(
-            recipe.reward.preset, recipe.grpo.max_steps, recipe.model.prefill
-        ),
+        reward_funcs=trl_reward_functions(recipe.reward.build(), recipe.model.prefill),
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,

@@ -63,10 +63,13 @@ def test_overrides_nest_without_touching_the_input() -> None:
             ["model.protocol: 'xml' is not one of toolrl, native, compact"],
         ),
         ({"reward": {"preset": "nope"}}, ["reward.preset: 'nope' is unknown"]),
-        ({"reward": {"weights": [1.0]}}, ["reward.weights: 1 weight(s) for 3 components"]),
         (
-            {"reward": {"remove": ["grounding"], "weights": [1.0, 1.0, 1.0]}},
-            ["reward.weights: 3 weight(s) for 2 components (format, correctness)"],
+            {"reward": {"weights": [1.0, 0.5, 1.0]}},
+            ["reward.weights: a reward weight is set on its component, reward.components."],
+        ),
+        (
+            {"grpo": {"extra": {"reward_weights": [1.0, 1.0]}}},
+            ["grpo.extra.reward_weights: a reward weight is set on its component, reward."],
         ),
         (
             {"reward": {"components": {"format": {"hgh": 2}, "extra": {"function": "nope"}}}},
@@ -160,6 +163,42 @@ def test_prompt_cap_without_vllm_needs_no_model_len() -> None:
     assert recipe_from_dict({"grpo": {"max_steps": 2}}).data.max_prompt_tokens is None
     recipe = recipe_from_dict({"data": {"max_prompt_tokens": 64}, "grpo": {"max_steps": 2}})
     assert recipe.data.max_prompt_tokens == 64
+
+
+def test_a_reward_problem_containing_semicolons_stays_one_problem() -> None:
+    raw = {"grpo": {"max_steps": 2}, "reward": {"components": {"x": {"function": "nope"}}}}
+    with pytest.raises(RecipeError) as info:
+        recipe_from_dict(raw)
+    (problem,) = info.value.problems
+    assert problem.startswith("reward.components.x.function: 'nope' unknown; choose one of [")
+
+
+def test_the_reward_preset_is_built_once_per_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolzero.rewards
+
+    calls = []
+    build = toolzero.rewards.build_preset
+    monkeypatch.setattr(toolzero.rewards, "build_preset", lambda c: calls.append(c) or build(c))
+    recipe = load_recipe(REPO / "recipes" / "quickstart.yaml")  # validation builds it
+    preset = recipe.reward.build()  # the run gets that one
+    assert len(calls) == 1 and recipe.reward.build() is preset
+    recipe.reward.remove = ["grounding"]  # a changed section is built again
+    assert recipe.reward.build().component_names == ("format", "correctness")
+    assert len(calls) == 2
+
+
+def test_dynamic_recipe_follows_toolrls_rollout_step() -> None:
+    """ToolRL's dynamic scale on its step t (rollout batches), T = 150: format max
+    max(1, 2 - t/T), min min(-1, -2 + 2t/T); correctness max min(3, 2 + t/T), min
+    max(-3, -2 - t/T). Each rollout batch is `updates_per_generation` optimizer steps here."""
+    recipe = load_recipe(REPO / "recipes" / "toolrl-dynamic-qwen2.5-3b.yaml")
+    k, preset = recipe.grpo.updates_per_generation, recipe.reward.build()
+    for t in (0, 30, 75, 105, 150, 200):
+        got = preset.schedule_values(k * t)
+        assert got["format.high"] == pytest.approx(max(1, 2 - t / 150))
+        assert got["format.low"] == pytest.approx(min(-1, -2 + 2 * t / 150))
+        assert got["correctness.high"] == pytest.approx(min(3, 2 + t / 150))
+        assert got["correctness.low"] == pytest.approx(max(-3, -2 - t / 150))
 
 
 def test_yaml_round_trip_keeps_every_value(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ validated in one place, with every problem reported at once, before any model lo
     recipe = load_recipe("recipes/quickstart.yaml", ["grpo.max_steps=5", "lora.r=8"])
 
 Sections: `model` (what to train, prompt protocol, prefill, stop strings), `data`, `reward`
-(preset; its schedule runs on the fraction of training done), `grpo` (the GRPO settings
+(a preset and changes to it, weights included), `grpo` (the GRPO settings
 users expect; anything else `GRPOConfig` takes goes in `grpo.extra`), `lora`, and `run`
 (output folder, checkpoints, seed, logging). Validation here is pure Python: it checks
 names, types, ranges and the batch arithmetic; `toolzero.training.validate` adds the
@@ -13,6 +13,7 @@ checks that need the filesystem or installed packages. No torch, no trl import.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import types
@@ -54,13 +55,15 @@ class RewardSection:
     """A preset, changed without code (see docs/rewards.md, "Changing a preset")."""
 
     preset: str = "toolzero"
-    weights: list[float] | None = None  # one per component after the changes; None = all 1.0
+    weights: Any = None  # rejected by validation: weights are set as components.<name>.weight
     components: dict[str, Any] | None = None  # name -> parameters to change, or a new one
     remove: list[str] | None = None  # components of the preset to drop
     reference_mode: str | None = None  # toolrl | robust; None keeps the preset's
 
     def build(self) -> Any:
-        """The `RewardPreset` this section describes; `ValueError` lists every problem."""
+        """The `RewardPreset` this section describes, built once per recipe: validation
+        builds it and the run reuses that object (it is rebuilt only if the section changed
+        since). Raises `toolzero.errors.ConfigError` listing every problem."""
         from toolzero.rewards import build_preset
 
         config: dict[str, Any] = {"preset": self.preset}
@@ -70,7 +73,10 @@ class RewardSection:
             config["remove"] = self.remove
         if self.reference_mode is not None:
             config["reference_mode"] = self.reference_mode
-        return build_preset(config)
+        built = getattr(self, "_built", None)  # not a field: never saved or compared
+        if built is None or built[0] != config:
+            self._built = (copy.deepcopy(config), build_preset(config))
+        return self._built[1]
 
 
 @dataclass

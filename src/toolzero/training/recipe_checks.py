@@ -33,6 +33,11 @@ SCHEDULERS = (
     "warmup_stable_decay",
 )
 DTYPES = ("float32", "bfloat16", "float16")
+# The one place for reward weights, named in every message that rejects another.
+WEIGHTS_LIVE_IN_COMPONENTS = (
+    "a reward weight is set on its component, reward.components.<name>.weight "
+    "(a number or a schedule)"
+)
 REPORT_TO = ("none", "tensorboard", "wandb", "trackio", "mlflow", "comet_ml", "all")
 
 
@@ -108,23 +113,22 @@ def _check_data(recipe: Recipe) -> list[str]:
 
 
 def _check_reward(recipe: Recipe) -> list[str]:
+    """Every problem of the reward section; building the preset here also makes it the
+    run's preset (see `RewardSection.build`)."""
+    from toolzero.errors import ConfigError
+
     r = recipe.reward
+    out = []
+    if r.weights is not None:
+        out.append(
+            f"reward.weights: {WEIGHTS_LIVE_IN_COMPONENTS}; set e.g. "
+            "reward.components.format.weight: 0.5 and remove reward.weights"
+        )
     try:
-        from toolzero.rewards import PRESET_NAMES
-    except ImportError:  # the reward library is not installed: nothing to check against
-        return []
-    if r.preset not in PRESET_NAMES:
-        return [f"reward.preset: {r.preset!r} is unknown; choose one of {', '.join(PRESET_NAMES)}"]
-    try:
-        names = r.build().component_names
-    except ValueError as exc:
-        return [p if p.startswith("reward") else f"reward: {p}" for p in str(exc).split("; ")]
-    if r.weights is not None and len(r.weights) != len(names):
-        return [
-            f"reward.weights: {len(r.weights)} weight(s) for {len(names)} components "
-            f"({', '.join(names)}); give one weight per component or remove the field"
-        ]
-    return []
+        r.build()
+    except ConfigError as exc:
+        out += exc.problems
+    return out
 
 
 def _check_lora(recipe: Recipe) -> list[str]:
@@ -188,11 +192,12 @@ def _check_grpo(recipe: Recipe) -> list[str]:
             "max_steps",
             "num_train_epochs",
             "seed",
-            "reward_weights",
             "steps_per_generation",
             "generation_batch_size",
         ):
             out.append(f"grpo.extra.{key}: set by toolzero from the recipe; remove it from extra")
+        if key == "reward_weights":
+            out.append(f"grpo.extra.reward_weights: {WEIGHTS_LIVE_IN_COMPONENTS}; remove it")
     return out
 
 

@@ -153,7 +153,7 @@ def resume(run_dir: str | Path, overrides: list[str] | None = None) -> RunResult
 def _make_trainer(recipe: Recipe, run_dir: Path, model: Any, tokenizer: Any) -> Any:
     from toolzero.training.metrics import MetricsWriter
     from toolzero.training.prompts import build_prompt_dataset, load_recipe_examples
-    from toolzero.training.trainer import build_trainer, total_steps
+    from toolzero.training.trainer import build_trainer
 
     d, m = recipe.data, recipe.model
     train_examples = load_recipe_examples(d.train, d.limit, d.shuffle_seed)
@@ -170,9 +170,9 @@ def _make_trainer(recipe: Recipe, run_dir: Path, model: Any, tokenizer: Any) -> 
         )
         prompts["eval"] = eval_cap.as_status()
     write_status(run_dir, prompts=prompts)  # what data.max_prompt_tokens dropped
-    preset = recipe.reward.build()
-    writer = MetricsWriter(run_dir, total_steps(recipe, len(train_set)), preset.schedule_values)
-    return build_trainer(recipe, run_dir, model, tokenizer, train_set, eval_set, [writer])
+    preset = recipe.reward.build()  # the run's one preset (validation already built it)
+    writer = MetricsWriter(run_dir, preset.schedule_values)
+    return build_trainer(recipe, run_dir, model, tokenizer, train_set, preset, eval_set, [writer])
 
 
 def save_final_model(

@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trl import GRPOConfig, GRPOTrainer
 
@@ -34,6 +34,9 @@ from toolzero.training.stopping import (
     turn_end_id,
     vllm_stop_kwargs,
 )
+
+if TYPE_CHECKING:
+    from toolzero.rewards.presets import RewardPreset
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +97,11 @@ def world_size() -> int:
 
 
 def total_steps(recipe: Recipe, num_examples: int) -> int:
-    """Optimizer steps in the run: `max_steps`, or epochs over the prompts."""
+    """Optimizer steps in the run: `max_steps`, or epochs over the prompts.
+
+    Computed once per run, into `GRPOConfig.max_steps`; from there TRL's trainer state
+    (`max_steps`) is where the reward schedules and the metrics log read it.
+    """
     g = recipe.grpo
     if g.max_steps is not None:
         return g.max_steps
@@ -164,7 +171,6 @@ def build_grpo_config(
         "vllm_gpu_memory_utilization": g.vllm_gpu_memory_utilization,
         "vllm_tensor_parallel_size": g.vllm_tensor_parallel_size,
         "deepspeed": g.deepspeed,
-        "reward_weights": recipe.reward.weights,
         "seed": r.seed,
         "data_seed": r.seed,
         "logging_steps": r.logging_steps,
@@ -209,10 +215,15 @@ def build_trainer(
     model: Any,
     tokenizer: Any,
     train_dataset: Any,
+    preset: RewardPreset,
     eval_dataset: Any = None,
     callbacks: list[Any] | None = None,
 ) -> ToolzeroGRPOTrainer:
-    """A ready `ToolzeroGRPOTrainer` on a loaded model and prompt datasets."""
+    """A ready `ToolzeroGRPOTrainer` on a loaded model and prompt datasets.
+
+    `preset` is the run's reward preset, built once from `recipe.reward` by the caller.
+    Weights live in its components, so TRL's `reward_weights` stay at 1.
+    """
     from toolzero.rewards.adapters import trl_reward_functions
 
     steps = total_steps(recipe, len(train_dataset))
@@ -223,7 +234,7 @@ def build_trainer(
     stops = recipe.model.stop_strings
     if stops and not recipe.grpo.use_vllm:
         install_stop_strings(model, tokenizer, stops)
-    rewards = trl_reward_functions(recipe.reward.build(), steps, prefill=recipe.model.prefill)
+    rewards = trl_reward_functions(preset, prefill=recipe.model.prefill)
     trainer = ToolzeroGRPOTrainer(
         model=model,
         reward_funcs=rewards,
