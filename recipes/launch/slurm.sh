@@ -28,7 +28,7 @@ RECIPE=${1:?usage: sbatch [--nodes=N] recipes/launch/slurm.sh RECIPE [KEY=VALUE 
 shift
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 NNODES=${SLURM_NNODES:?run this script with sbatch (SLURM_NNODES is unset)}
-MAIN_PROCESS_IP=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
+MAIN_PROCESS_IP=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | sed -n 1p)  # sed reads all: no SIGPIPE
 MAIN_PROCESS_PORT=${MAIN_PROCESS_PORT:-29500}
 ACCELERATE_CONFIG=${ACCELERATE_CONFIG:-recipes/launch/zero3.yaml}
 export NCCL_ASYNC_ERROR_HANDLING=1
