@@ -3,9 +3,8 @@ gated Hub dataset gives a `UserError` that says how to get access."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import types
+from pathlib import Path
 
 import pytest
 import yaml
