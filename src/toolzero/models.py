@@ -26,7 +26,10 @@ logger = logging.getLogger(__name__)
 
 EMBEDDED_MODELS = ("gemma-3-270m",)
 GGUF_ARCHITECTURE = "gemma3"  # the embedded file's architecture, as transformers names it
-MIN_TRANSFORMERS = "5.17"  # the oldest release whose Gemma-3 GGUF loading was checked
+# transformers 5.17.0 loads the Gemma-3 GGUF weights but converts its tokenizer wrongly
+# ("hello" becomes 2 tokens, and one token per character once the cache is saved and
+# reloaded); 5.18.0, 5.19.0, 5.20.2, 5.22.2 and 5.23.0 agree on it (checked 2026-12-02).
+MIN_TRANSFORMERS = "5.18"
 
 
 def cache_dir() -> Path:
