@@ -74,6 +74,7 @@ def test_render_lists_versions_devices_and_problems() -> None:
         assert line in text.splitlines()
 
 
+@pytest.mark.slow  # imports torch and transformers' GGUF loader
 def test_cli_env_runs_here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setattr(env_report, "declared_requirements", requires({"vllm": VLLM_031}))
     real = env_report.installed_version

@@ -135,6 +135,7 @@ def test_report_to_passes_when_the_package_is_there(monkeypatch: pytest.MonkeyPa
     assert check_environment(recipe("run.report_to=[tensorboard]")) == []
 
 
+@pytest.mark.slow  # imports trl (grpo.extra is checked against GRPOConfig)
 def test_cli_dry_run_of_a_gpu_recipe_on_this_machine_says_which_check_and_how_to_skip(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
