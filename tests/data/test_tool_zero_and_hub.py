@@ -81,3 +81,24 @@ def test_other_hub_errors_are_not_rewritten(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(datasets, "load_dataset", offline)
     with pytest.raises(ConnectionError):
         list(rows.read_rows("hf:owner/name"))
+
+
+def test_data_prepare_prints_one_line_for_a_gated_source(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import datasets
+
+    from toolzero.cli import main
+
+    def refuse(name: str, split: str) -> None:
+        raise gated_error(401)
+
+    monkeypatch.setattr(datasets, "load_dataset", refuse)
+    recipe = tmp_path / "gated.yaml"
+    recipe.write_text(
+        "sources:\n  - {name: xlam, data: 'hf:Salesforce/xlam-function-calling-60k', format: xlam}\n"
+    )
+    assert main(["data", "prepare", "--recipe", str(recipe), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: hf:Salesforce/xlam-function-calling-60k is a gated dataset")
+    assert "Traceback" not in err

@@ -42,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from toolzero.errors import UserError
     from toolzero.training.recipe import RecipeError, load_recipe
     from toolzero.training.recipe_checks import check_environment
 
@@ -67,7 +68,7 @@ def run_train(args: argparse.Namespace) -> int:
         from toolzero.training.run import train
 
         result = train(recipe, resume=bool(args.resume))
-    except RecipeError as exc:
+    except (RecipeError, UserError) as exc:  # UserError: e.g. a model this install can't load
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"run folder: {result.run_dir}\nfinal model: {result.final_model}")
