@@ -8,12 +8,13 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 
 .PHONY: install quickstart test lint bench clean
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile constraints/cpu.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first and pinned: any other version pulls a multi-gigabyte CUDA build.
-	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	# constraints/cpu.txt holds the CPU path's exact versions; pyproject.toml the ranges.
+	$(BIN)/python -m pip install -q -c constraints/cpu.txt torch
+	$(BIN)/python -m pip install -q -c constraints/cpu.txt -e '.[dev]'
 	# BFCL's data and official checkers, without the provider SDKs it pins.
 	$(BIN)/python -m pip install -q --no-deps bfcl-eval==2026.3.23
 	touch $(STAMP)

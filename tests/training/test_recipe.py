@@ -221,14 +221,13 @@ def test_missing_file_and_bad_yaml_are_recipe_errors(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", RECIPES, ids=[p.name for p in RECIPES])
 def test_every_shipped_recipe_validates(path: Path) -> None:
-    recipe = load_recipe(path)
+    recipe = load_recipe(path, ["run.machine_checks=false"])
     assert isinstance(recipe, Recipe) and recipe.description
-    # On this machine only what a GPU cluster provides may be missing: the prepared
-    # paper data, vLLM, and (offline, uncached) the Hub model it downloads. Everything
-    # else (trl fields, paths) must check out.
+    # With the checks of this machine (CUDA, vllm, tensorboard) skipped, only what a GPU
+    # cluster provides may be missing: the prepared paper data and (offline, uncached)
+    # the Hub model it downloads. Everything else (trl fields, paths) must check out.
     allowed = (
         "data.train: 'data/",
-        "grpo.use_vllm: vllm is not installed",
         "model.name: model 'Qwen/",
     )
     problems = [p for p in check_environment(recipe) if not p.startswith(allowed)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,13 @@ def register(subparsers: Any) -> None:
 def run_prepare(args: argparse.Namespace) -> int:
     from toolzero.data.prepare import prepare_dataset
     from toolzero.data.recipe import load_recipe
+    from toolzero.errors import UserError
 
-    summary = prepare_dataset(load_recipe(args.recipe), args.out)
+    try:
+        summary = prepare_dataset(load_recipe(args.recipe), args.out)
+    except UserError as exc:  # e.g. a gated Hub dataset without a login
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     print(format_stats(summary))
     print(f"\nwrote {args.out}/train.jsonl, eval.jsonl, summary.json")
     return 0

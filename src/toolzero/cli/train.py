@@ -3,10 +3,13 @@
     toolzero train --config recipes/quickstart.yaml grpo.max_steps=20 lora.r=8
     toolzero train --config recipes/toolrl-grpo-qwen2.5-3b.yaml --dry-run
     toolzero train --resume runs/quickstart
+    toolzero train --config recipes/tool-zero-qwen2.5-7b.yaml --dry-run --skip-machine-checks \
+        data.train=data/synthetic        # a GPU recipe checked on a laptop
 
 Overrides are `section.key=value` (YAML values). The whole recipe is validated before any
 model loads, and every problem is listed at once. `--dry-run` validates and prints the
-resolved recipe without importing torch or trl.
+resolved recipe without loading a model (torch is asked about CUDA only when the recipe
+wants a GPU; `--skip-machine-checks` skips that and the optional-package checks).
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", help="the YAML recipe (see recipes/)")
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run in this folder")
     parser.add_argument("--dry-run", action="store_true", help="validate and print; load nothing")
+    parser.add_argument(
+        "--skip-machine-checks",
+        action="store_true",
+        help="skip the checks of this machine (CUDA, driver, vllm/deepspeed/logger packages) "
+        "for a recipe meant for another machine; same as run.machine_checks=false",
+    )
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="e.g. grpo.max_steps=10")
     parser.set_defaults(handler=run_train)
 
@@ -38,6 +47,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     if args.config and args.resume:
         raise UserError("give --config or --resume, not both (a resumed run keeps its recipe)")
+    if args.skip_machine_checks:
+        args.overrides = [*args.overrides, "run.machine_checks=false"]
     if args.resume:
         from pathlib import Path
 

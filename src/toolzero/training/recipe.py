@@ -141,6 +141,9 @@ class RunSection:
     logging_steps: int = 1
     report_to: list[str] = field(default_factory=lambda: ["none"])
     use_cpu: bool | None = None  # None: on CPU when no accelerator is present
+    # False skips the checks of this machine (CUDA, driver, vllm/deepspeed/logger packages):
+    # for validating a recipe meant for another machine (see training/machine_checks.py).
+    machine_checks: bool = True
 
 
 @dataclass

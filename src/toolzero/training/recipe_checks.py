@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from toolzero.data.sources.rows import FILE_SUFFIXES
 from toolzero.protocol.chat import PROTOCOLS
+from toolzero.training.machine_checks import SKIP_HINT, check_machine
 
 if TYPE_CHECKING:
     from toolzero.training.recipe import Recipe
@@ -221,7 +222,9 @@ def _check_run(recipe: Recipe) -> list[str]:
 
 
 def check_environment(recipe: Recipe) -> list[str]:
-    """Checks that need this machine: paths, packages, and `grpo.extra` against trl."""
+    """Checks that need this machine: paths, `grpo.extra` against trl, and (unless
+    `run.machine_checks` is false) CUDA, the driver and the optional packages the recipe
+    uses (see `machine_checks`)."""
     from toolzero.models import is_embedded, model_reference_problem
 
     out: list[str] = []
@@ -241,14 +244,39 @@ def check_environment(recipe: Recipe) -> list[str]:
     out += _check_data_spec("data.train", recipe.data.train)
     if recipe.data.eval is not None:
         out += _check_data_spec("data.eval", recipe.data.eval)
-    if recipe.grpo.use_vllm and importlib.util.find_spec("vllm") is None:
-        out.append(
-            "grpo.use_vllm: vllm is not installed; `pip install 'toolzero[vllm]'` or set false"
-        )
+    if recipe.run.machine_checks:
+        out += check_machine(recipe) + _check_report_to(recipe.run.report_to)
     if recipe.grpo.deepspeed and not Path(recipe.grpo.deepspeed).exists():
         out.append(f"grpo.deepspeed: {recipe.grpo.deepspeed} does not exist; fix the path")
     if recipe.grpo.extra:
         out += _check_extra(recipe.grpo.extra)
+    return out
+
+
+# The package each `run.report_to` logger needs (transformers' integrations import it).
+REPORT_TO_PACKAGES = {
+    "tensorboard": ("tensorboard", "tensorboardX"),
+    "wandb": ("wandb",),
+    "trackio": ("trackio",),
+    "mlflow": ("mlflow",),
+    "comet_ml": ("comet_ml",),
+}
+
+
+def _check_report_to(targets: list[str]) -> list[str]:
+    """Each logger in `run.report_to` has its package installed (a machine check).
+
+    The trainer would otherwise raise at its start, after the model has loaded.
+    """
+    out = []
+    for target in targets:
+        packages = REPORT_TO_PACKAGES.get(target, ())
+        if packages and not any(importlib.util.find_spec(p) for p in packages):
+            out.append(
+                f"run.report_to: {target!r} needs the {packages[0]} package; "
+                f"`pip install {packages[0]}` (toolzero[gpu] has tensorboard) or use "
+                f"report_to: [none]; {SKIP_HINT}"
+            )
     return out
 
 

@@ -4,7 +4,9 @@
 each file, so that a rejected row can be found again. Local files: `.json` (a list, a dict
 holding one list, or JSON lines), `.jsonl`, `.parquet`; a folder reads every such file in
 it, sorted by name. `hf:owner/name` (optionally `hf:owner/name:split`, default `train`)
-loads with `datasets.load_dataset`, which needs the network or a warm Hub cache.
+loads with `datasets.load_dataset`, which needs the network or a warm Hub cache; a gated or
+private dataset (e.g. `Salesforce/xlam-function-calling-60k`) also needs its terms accepted
+on the Hub and a login (`hf auth login`), and is a `UserError` saying so when refused.
 
 A file that cannot be read at all is an error naming the file; a single line of a JSON-lines
 file that does not decode is yielded as a `BadRow`, which the loader reports and skips.
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolzero.errors import UserError
 from toolzero.user_files import BadInputError, MissingInputError, read_text
 
 logger = logging.getLogger(__name__)
@@ -126,14 +129,50 @@ def read_hub(spec: str) -> Iterator[tuple[int, Any]]:
     logger.info("loading %s (split %s) from the Hugging Face Hub", name, split or "train")
     try:
         dataset = load_dataset(name, split=split or "train")
-    except ConnectionError as exc:  # datasets' way of saying "offline and not cached"
-        raise BadInputError(
-            f"hf:{spec}: cannot load this Hub dataset ({exc}); it is not in the local cache "
-            "and the Hub cannot be reached (HF_HUB_OFFLINE=1?): load it once with network "
-            "access, or give a local file"
-        ) from exc
-    except DatasetNotFoundError as exc:
-        raise MissingInputError(
-            f"hf:{spec}: no such dataset on the Hub ({exc}); check the name (owner/name[:split])"
-        ) from exc
+    except OSError as exc:  # the Hub's refusals (gated, private) first: datasets wraps them
+        refusal = hub_refusal(name, exc)
+        if refusal is not None:
+            raise refusal from exc
+        if isinstance(exc, ConnectionError):  # datasets' way of saying "offline, not cached"
+            raise BadInputError(
+                f"hf:{spec}: cannot load this Hub dataset ({exc}); it is not in the local cache "
+                "and the Hub cannot be reached (HF_HUB_OFFLINE=1?): load it once with network "
+                "access, or give a local file"
+            ) from exc
+        if isinstance(exc, DatasetNotFoundError):
+            raise MissingInputError(
+                f"hf:{spec}: no such dataset on the Hub ({exc}); check the name "
+                "(owner/name[:split])"
+            ) from exc
+        raise
     yield from enumerate(dataset)
+
+
+def hub_refusal(name: str, exc: BaseException) -> UserError | None:
+    """A `UserError` naming the fix when the Hub refused `name` (gated, private, no login).
+
+    `datasets` wraps huggingface_hub's `GatedRepoError` (and 401/403 answers) in its own
+    `DatasetNotFoundError`, so the chain of causes is searched.
+    """
+    from huggingface_hub.errors import GatedRepoError, HfHubHTTPError
+
+    for error in _causes(exc):
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        if isinstance(error, GatedRepoError) or (
+            isinstance(error, HfHubHTTPError) and status in (401, 403)
+        ):
+            return UserError(
+                f"hf:{name} is a gated dataset on the Hugging Face Hub (HTTP {status}): accept "
+                f"its terms at https://huggingface.co/datasets/{name} with your account, then "
+                "run `hf auth login` (or set HF_TOKEN) and prepare again"
+            )
+    return None
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__

@@ -1,0 +1,88 @@
+"""Machine checks: does this machine have what the recipe's hardware settings ask for?
+
+A recipe that sets `grpo.bf16`, `grpo.extra.fp16`, `grpo.use_vllm`, `grpo.deepspeed` or
+`run.use_cpu: false` is meant for CUDA GPUs. Without a usable CUDA device transformers
+would quietly train on the CPU (bf16 dropped, days instead of hours), so these checks fail
+before any model loads and name the cause: torch built without CUDA, no NVIDIA driver, a
+driver too old for torch's CUDA build, or no device visible. They also check the optional
+packages such a recipe needs here (vllm, deepspeed, and each `run.report_to` logger's).
+
+A recipe validated on one machine for another (`toolzero train --dry-run` on a laptop for a
+cluster) skips them with `--skip-machine-checks` or `run.machine_checks: false`.
+torch is imported only when the recipe asks for a GPU, so a CPU recipe's dry run stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING
+
+from toolzero.machine import CudaStatus, cuda_status, why_no_cuda
+
+if TYPE_CHECKING:
+    from toolzero.training.recipe import Recipe
+
+SKIP_HINT = (
+    "for a recipe meant for another machine, skip machine checks with --skip-machine-checks "
+    "or run.machine_checks=false"
+)
+
+
+def gpu_fields(recipe: Recipe) -> list[str]:
+    """The recipe settings that only make sense on a CUDA GPU."""
+    g = recipe.grpo
+    fields = []
+    if g.bf16:
+        fields.append("grpo.bf16")
+    if g.extra.get("fp16"):
+        fields.append("grpo.extra.fp16")
+    if g.use_vllm:
+        fields.append("grpo.use_vllm")
+    if g.deepspeed:
+        fields.append("grpo.deepspeed")
+    if recipe.model.dtype == "float16":
+        fields.append("model.dtype=float16")
+    return fields
+
+
+def check_packages(recipe: Recipe) -> list[str]:
+    """The optional packages the recipe's GPU settings need, installed here."""
+    out = []
+    if recipe.grpo.use_vllm and importlib.util.find_spec("vllm") is None:
+        out.append(
+            "grpo.use_vllm: vllm is not installed; `pip install 'toolzero[gpu]'` or set "
+            f"grpo.use_vllm=false; {SKIP_HINT}"
+        )
+    if recipe.grpo.deepspeed and importlib.util.find_spec("deepspeed") is None:
+        out.append(
+            "grpo.deepspeed: deepspeed is not installed; `pip install 'toolzero[gpu]'`; "
+            f"{SKIP_HINT}"
+        )
+    return out
+
+
+def check_machine(recipe: Recipe, status: CudaStatus | None = None) -> list[str]:
+    """Problems between the recipe's hardware settings and this machine (none if skipped).
+
+    `status` is for tests; by default torch is asked, and only when the recipe needs a GPU.
+    """
+    if not recipe.run.machine_checks:
+        return []
+    out = check_packages(recipe)
+    fields = gpu_fields(recipe)
+    if recipe.run.use_cpu is True:
+        return out + [
+            f"{field}: needs a CUDA GPU but run.use_cpu is true; drop one of the two"
+            for field in fields
+        ]
+    if recipe.run.use_cpu is False:
+        fields.append("run.use_cpu=false")
+    if not fields:
+        return out
+    status = status or cuda_status()
+    if not status.available:
+        out.append(
+            f"{', '.join(fields)}: this recipe needs a CUDA GPU, but {why_no_cuda(status)}; "
+            f"training would fall back to the CPU; {SKIP_HINT}"
+        )
+    return out
