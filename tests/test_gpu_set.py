@@ -100,3 +100,20 @@ def test_installed_vllm_agrees_with_this_install() -> None:
     versions = {n: metadata.version(n) for n in ("vllm", "transformers", "torch")}
     problems = package_problems(versions, lambda n: list(metadata.requires(n) or []))
     assert problems == []
+
+
+def test_gradient_checkpointing_uses_the_installed_transformers_name(monkeypatch) -> None:
+    """transformers 5.17 (the GPU set's) has no `activation_checkpointing` field."""
+    import dataclasses
+
+    from toolzero.training import trainer
+
+    names = {f.name for f in dataclasses.fields(trainer.GRPOConfig)}
+    assert trainer.checkpointing_field() in names
+
+    @dataclasses.dataclass
+    class OldConfig:  # the 5.17 shape: only the old name
+        gradient_checkpointing: bool = False
+
+    monkeypatch.setattr(trainer, "GRPOConfig", OldConfig)
+    assert trainer.checkpointing_field() == "gradient_checkpointing"

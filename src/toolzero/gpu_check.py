@@ -161,7 +161,8 @@ def make_recipe(model: Path, run_dir: Path, cpu: bool, vllm: bool = False) -> di
             "dtype": "float32" if cpu else "bfloat16",
             "protocol": "compact",
         },
-        "data": {"train": "synthetic", "limit": 64},
+        # vLLM rejects a prompt over max_model_len (4096 - 64 left for the completion).
+        "data": {"train": "synthetic", "limit": 64, "max_prompt_tokens": 4032 if vllm else None},
         "reward": {"preset": "toolzero"},
         "lora": {"enabled": False},
         "grpo": grpo,

@@ -72,15 +72,25 @@ def test_gated_hub_dataset_says_log_in(monkeypatch: pytest.MonkeyPatch, status: 
     assert "https://huggingface.co/datasets/Salesforce/xlam-function-calling-60k" in message
 
 
-def test_other_hub_errors_are_not_rewritten(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_other_hub_errors_are_not_rewritten_as_gated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline is its own user error; an unrelated OSError (a full disk) stays as it is."""
     import datasets
 
     def offline(name: str, split: str) -> None:
         raise ConnectionError("Couldn't reach 'x' on the Hub (OfflineModeIsEnabled)")
 
     monkeypatch.setattr(datasets, "load_dataset", offline)
-    with pytest.raises(ConnectionError):
+    with pytest.raises(UserError) as info:
         list(rows.read_rows("hf:owner/name"))
+    assert "gated" not in str(info.value) and "cannot be reached" in str(info.value)
+
+    def disk_full(name: str, split: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(datasets, "load_dataset", disk_full)
+    with pytest.raises(OSError) as raw:
+        list(rows.read_rows("hf:owner/name"))
+    assert not isinstance(raw.value, UserError)
 
 
 def test_data_prepare_prints_one_line_for_a_gated_source(

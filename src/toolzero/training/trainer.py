@@ -108,6 +108,18 @@ def total_steps(recipe: Recipe, num_examples: int) -> int:
     return max(1, math.ceil((g.num_epochs or 1) * num_examples / g.prompts_per_step))
 
 
+def checkpointing_field() -> str:
+    """The `TrainingArguments` name of gradient checkpointing in the installed transformers.
+
+    5.18+ call it `activation_checkpointing` (the old name warns); 5.17, the GPU set's
+    transformers (vLLM 0.31 declares < 5.18), knows only `gradient_checkpointing`.
+    """
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(GRPOConfig)}
+    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+
+
 def on_cpu(recipe: Recipe) -> bool:
     if recipe.run.use_cpu is not None:
         return recipe.run.use_cpu
@@ -164,7 +176,7 @@ def build_grpo_config(
         "weight_decay": g.weight_decay,
         "max_grad_norm": g.max_grad_norm,
         "bf16": g.bf16 and not cpu,
-        "activation_checkpointing": g.gradient_checkpointing and not cpu,
+        checkpointing_field(): g.gradient_checkpointing and not cpu,
         "use_cpu": cpu,
         "use_vllm": g.use_vllm,
         "vllm_mode": g.vllm_mode,
