@@ -67,18 +67,35 @@ def resolve_model_path(name_or_path: str) -> str:
     return str(embedded_checkpoint(name_or_path)) if is_embedded(name_or_path) else name_or_path
 
 
+def load_tokenizer(name_or_path: str) -> Any:
+    """The tokenizer of a model reference; sets a pad token when it has none."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(name_or_path))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(name_or_path: str, dtype: str = "float32", **kwargs: Any) -> Any:
+    """The causal LM of a model reference, its weights in `dtype` (a torch dtype name).
+
+    Under a distributed launch, create the trainer's config first: `from_pretrained` then
+    loads the weights sharded (DeepSpeed ZeRO-3 init, FSDP's rank-0 loading).
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    path = resolve_model_path(name_or_path)
+    return AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype), **kwargs)
+
+
 def load_model_and_tokenizer(
     name_or_path: str, dtype: str = "float32", device: str | None = None, **kwargs: Any
 ) -> tuple[Any, Any]:
     """Load (model, tokenizer). Sets a pad token when the tokenizer has none."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = resolve_model_path(name_or_path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype), **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    model = load_model(name_or_path, dtype, **kwargs)
+    tokenizer = load_tokenizer(name_or_path)
     if device:
         model.to(device)
     return model, tokenizer

@@ -205,12 +205,18 @@ def build_trainer(
     train_dataset: Any,
     eval_dataset: Any = None,
     callbacks: list[Any] | None = None,
+    args: GRPOConfig | None = None,
 ) -> ToolzeroGRPOTrainer:
-    """A ready `ToolzeroGRPOTrainer` on a loaded model and prompt datasets."""
+    """A ready `ToolzeroGRPOTrainer` on a loaded model and prompt datasets.
+
+    `args`: a config built earlier by `build_grpo_config` (before the model loaded, so
+    ZeRO-3 init applied); built here when not given.
+    """
     from toolzero.rewards.adapters import trl_reward_functions
 
     steps = total_steps(recipe, len(train_dataset))
-    args = build_grpo_config(recipe, run_dir, steps, eval_dataset is not None)
+    if args is None:
+        args = build_grpo_config(recipe, run_dir, steps, eval_dataset is not None)
     if on_cpu(recipe) and recipe.grpo.score_completion_only:
         score_only_completion_tokens()
     add_end_of_turn_to_eos(model, tokenizer)
