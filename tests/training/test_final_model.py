@@ -74,8 +74,10 @@ class StubTrainer:
         self.args = SimpleNamespace(world_size=world_size)
         plugin = SimpleNamespace(set_state_dict_type=lambda t: self.calls.append(("type", t)))
         self.accelerator = SimpleNamespace(
-            state=SimpleNamespace(fsdp_plugin=plugin),
-            deepspeed_config=deepspeed or {},
+            state=SimpleNamespace(
+                fsdp_plugin=plugin,
+                deepspeed_plugin=SimpleNamespace(deepspeed_config=deepspeed or {}),
+            ),
             unwrap_model=lambda m: m,
         )
         self.model = SimpleNamespace(generation_config={"eos_token_id": [1, 5]})

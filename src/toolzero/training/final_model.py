@@ -51,7 +51,9 @@ def check_final_save(trainer: Any) -> None:
     """
     if not trainer.is_deepspeed_enabled:
         return
-    zero = trainer.accelerator.deepspeed_config.get("zero_optimization", {})
+    # The plugin's config: the accelerator's own copy appears only once training starts.
+    config = trainer.accelerator.state.deepspeed_plugin.deepspeed_config
+    zero = config.get("zero_optimization", {})
     if zero.get("stage") == 3 and not zero.get("stage3_gather_16bit_weights_on_model_save"):
         raise ValueError(
             "DeepSpeed ZeRO-3 without stage3_gather_16bit_weights_on_model_save cannot write "
