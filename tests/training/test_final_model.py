@@ -198,13 +198,26 @@ print(json.dumps(seen))
 """
 
 
+# What `accelerate launch --config_file recipes/launch/zero3.yaml` puts in the environment.
+ACCELERATE_ZERO3_ENV = {
+    "ACCELERATE_USE_DEEPSPEED": "true",
+    "ACCELERATE_DEEPSPEED_ZERO_STAGE": "3",
+    "ACCELERATE_DEEPSPEED_ZERO3_INIT": "true",
+    "ACCELERATE_DEEPSPEED_ZERO3_SAVE_16BIT_MODEL": "true",
+}
+
+
 @pytest.mark.slow
-def test_zero3_init_applies_while_the_model_loads(tiny_model: Path, tmp_path: Path) -> None:
-    """With a ZeRO-3 config, transformers' `is_deepspeed_zero3_enabled()` is True inside
-    the model load (so `from_pretrained` uses `deepspeed.zero.Init`): the trainer's config
-    was created first and is still alive. DeepSpeed is not installed here; a stand-in
-    distribution (a version and nothing else) satisfies transformers' version check,
-    and the probe stops before anything would call into DeepSpeed."""
+@pytest.mark.parametrize("source", ["grpo.deepspeed", "accelerate launch"])
+def test_zero3_init_applies_while_the_model_loads(
+    tiny_model: Path, tmp_path: Path, source: str
+) -> None:
+    """With ZeRO-3 (a recipe's DeepSpeed JSON, or accelerate's launch environment),
+    transformers' `is_deepspeed_zero3_enabled()` is True inside the model load, so
+    `from_pretrained` uses `deepspeed.zero.Init`: the trainer's config was created first
+    and is still alive. DeepSpeed is not installed here; a stand-in distribution (a
+    version and nothing else) satisfies transformers' version check, and the probe stops
+    before anything would call into DeepSpeed."""
     stub = tmp_path / "stub"
     (stub / "deepspeed").mkdir(parents=True)
     (stub / "deepspeed" / "__init__.py").write_text('__version__ = "0.18.0"\n')
@@ -222,18 +235,13 @@ def test_zero3_init_applies_while_the_model_loads(tiny_model: Path, tmp_path: Pa
             }
         )
     )
-    overrides = tiny_overrides(
-        tiny_model,
-        tmp_path / "run",
-        **{
-            "grpo.deepspeed": str(config),
-            "run.use_cpu": True,
-            "model.dtype": "bfloat16",
-            "lora.enabled": False,
-        },
-    )
+    settings = {"run.use_cpu": True, "model.dtype": "bfloat16", "lora.enabled": False}
+    if source == "grpo.deepspeed":
+        settings["grpo.deepspeed"] = str(config)
+    overrides = tiny_overrides(tiny_model, tmp_path / "run", **settings)
     env = {
         **os.environ,
+        **(ACCELERATE_ZERO3_ENV if source == "accelerate launch" else {}),
         "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(stub)]),
         "HF_HUB_OFFLINE": "1",
     }
