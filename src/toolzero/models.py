@@ -156,16 +156,33 @@ def _hub_cached(repo_id: str) -> bool:
     )
 
 
-def load_model_and_tokenizer(
-    name_or_path: str, dtype: str = "float32", device: str | None = None, **kwargs: Any
-) -> tuple[Any, Any]:
-    """Load (model, tokenizer). Sets a pad token when the tokenizer has none."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def load_tokenizer(name_or_path: str) -> Any:
+    """The tokenizer of a model reference; sets a pad token when it has none."""
+    from transformers import AutoTokenizer
 
+    tokenizer = _from_pretrained(AutoTokenizer, name_or_path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(name_or_path: str, dtype: str = "float32", **kwargs: Any) -> Any:
+    """The causal LM of a model reference, its weights in `dtype` (a torch dtype name).
+
+    Under a distributed launch, create the trainer's config first: `from_pretrained` then
+    loads the weights sharded (DeepSpeed ZeRO-3 init, FSDP's rank-0 loading).
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    return _from_pretrained(AutoModelForCausalLM, name_or_path, dtype=getattr(torch, dtype), **kwargs)
+
+
+def _from_pretrained(auto_class: Any, name_or_path: str, **kwargs: Any) -> Any:
+    """`auto_class.from_pretrained`; a Hub id the Hub does not give becomes a user error."""
     path = resolve_model_path(name_or_path)
     try:
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype), **kwargs)
+        return auto_class.from_pretrained(path, **kwargs)
     except OSError as exc:
         if Path(path).exists():
             raise  # a local folder that does not load: not a naming problem
@@ -173,9 +190,14 @@ def load_model_and_tokenizer(
             f"model {name_or_path!r}: not a local folder, and the Hugging Face Hub did not "
             f"give it ({str(exc).splitlines()[0]}); check the name, your network and token"
         ) from exc
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+
+
+def load_model_and_tokenizer(
+    name_or_path: str, dtype: str = "float32", device: str | None = None, **kwargs: Any
+) -> tuple[Any, Any]:
+    """Load (model, tokenizer). Sets a pad token when the tokenizer has none."""
+    model = load_model(name_or_path, dtype, **kwargs)
+    tokenizer = load_tokenizer(name_or_path)
     if device:
         model.to(device)
     return model, tokenizer

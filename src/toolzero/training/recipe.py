@@ -31,7 +31,7 @@ from toolzero.user_files import yaml_problem
 @dataclass
 class ModelSection:
     name: str = "gemma-3-270m"  # a Hub id, a local folder, or an embedded model name
-    dtype: str = "float32"  # float32 on CPU; bfloat16 on GPUs
+    dtype: str = "float32"  # float32 on CPU; bfloat16 on GPUs (full fine-tuning: see precision)
     protocol: str = "compact"  # toolrl | native | compact (see toolzero.protocol.chat)
     prefill: str = "<think>"  # appended to the prompt; put back before scoring
     stop_strings: list[str] = field(default_factory=lambda: ["</tool_call>", "</response>"])

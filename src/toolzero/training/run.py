@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolzero.training.final_model import check_final_save, save_final_model
 from toolzero.training.metrics_file import truncate_metrics
 from toolzero.training.recipe import Recipe, RecipeError, load_recipe
 from toolzero.training.recipe_checks import check_environment
@@ -121,11 +122,23 @@ def train(
     run_dir = prepare_run_dir(recipe, resume)
     checkpoint = last_checkpoint(run_dir) if resume else None
     truncate_metrics(run_dir, checkpoint_step(checkpoint) if checkpoint else 0)
-    if model is None:
-        from toolzero.models import load_model_and_tokenizer
+    if tokenizer is None:
+        from toolzero.models import load_tokenizer
 
-        model, tokenizer = load_model_and_tokenizer(recipe.model.name, dtype=recipe.model.dtype)
-    trainer = _make_trainer(recipe, run_dir, model, tokenizer)
+        tokenizer = load_tokenizer(recipe.model.name)
+    train_set, eval_set, prompts = _make_datasets(recipe, tokenizer)
+    write_status(run_dir, prompts=prompts)  # what data.max_prompt_tokens dropped
+    # The trainer's config before the model: creating it sets up the distributed state
+    # (DeepSpeed's global config), so `from_pretrained` partitions the weights as they
+    # load (ZeRO-3 init) instead of each rank holding a full copy. Keep it alive.
+    args = _make_config(recipe, run_dir, tokenizer, train_set, eval_set)
+    if model is None:
+        from toolzero.models import load_model
+        from toolzero.training.precision import weights_dtype
+
+        model = load_model(recipe.model.name, weights_dtype(recipe))
+    trainer = _make_trainer(recipe, run_dir, model, tokenizer, train_set, eval_set, args)
+    check_final_save(trainer)
     steps = trainer.args.max_steps
     write_status(run_dir, status="running", total_steps=steps, resumed_from=str(checkpoint or ""))
     logger.info(
@@ -150,10 +163,9 @@ def resume(run_dir: str | Path, overrides: list[str] | None = None) -> RunResult
     return train(recipe, resume=True)
 
 
-def _make_trainer(recipe: Recipe, run_dir: Path, model: Any, tokenizer: Any) -> Any:
-    from toolzero.training.metrics import MetricsWriter
+def _make_datasets(recipe: Recipe, tokenizer: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """(train, eval or None) prompt datasets of the recipe, and what the prompt cap dropped."""
     from toolzero.training.prompts import build_prompt_dataset, load_recipe_examples
-    from toolzero.training.trainer import build_trainer
 
     d, m = recipe.data, recipe.model
     train_examples = load_recipe_examples(d.train, d.limit, d.shuffle_seed)
@@ -169,25 +181,35 @@ def _make_trainer(recipe: Recipe, run_dir: Path, model: Any, tokenizer: Any) -> 
             eval_examples, tokenizer, m.protocol, m.prefill, cap, "eval"
         )
         prompts["eval"] = eval_cap.as_status()
-    write_status(run_dir, prompts=prompts)  # what data.max_prompt_tokens dropped
+    return train_set, eval_set, prompts
+
+
+def _make_config(
+    recipe: Recipe, run_dir: Path, tokenizer: Any, train_set: Any, eval_set: Any
+) -> Any:
+    """The run's `GRPOConfig`, built before the model loads (so ZeRO-3 init applies)."""
+    from toolzero.training.stopping import stop_token_ids
+    from toolzero.training.trainer import build_grpo_config, total_steps
+
+    steps = total_steps(recipe, len(train_set))
+    has_eval = eval_set is not None
+    return build_grpo_config(recipe, run_dir, steps, has_eval, stop_token_ids(tokenizer))
+
+
+def _make_trainer(
+    recipe: Recipe,
+    run_dir: Path,
+    model: Any,
+    tokenizer: Any,
+    train_set: Any,
+    eval_set: Any,
+    args: Any,
+) -> Any:
+    from toolzero.training.metrics import MetricsWriter
+    from toolzero.training.trainer import build_trainer
+
     preset = recipe.reward.build()  # the run's one preset (validation already built it)
     writer = MetricsWriter(run_dir, preset.schedule_values)
-    return build_trainer(recipe, run_dir, model, tokenizer, train_set, preset, eval_set, [writer])
-
-
-def save_final_model(
-    trainer: Any, recipe: Recipe, run_dir: Path, tokenizer: Any
-) -> tuple[Path, Any]:
-    """Write `final/`: LoRA merged in (or the adapter alone), tokenizer with a chat template."""
-    from toolzero.protocol.chat import GEMMA_CHAT_TEMPLATE
-
-    final = run_dir / "final"
-    model = trainer.model
-    if recipe.lora.enabled and recipe.lora.merge_on_save and hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()
-    if trainer.is_world_process_zero():
-        model.save_pretrained(final)
-        if not getattr(tokenizer, "chat_template", None):
-            tokenizer.chat_template = GEMMA_CHAT_TEMPLATE
-        tokenizer.save_pretrained(final)
-    return final, model
+    return build_trainer(
+        recipe, run_dir, model, tokenizer, train_set, preset, eval_set, [writer], args
+    )

@@ -41,6 +41,13 @@ def end_of_turn_ids(tokenizer: Any) -> list[int]:
     return [vocab[t] for t in END_OF_TURN_TOKENS if t in vocab]
 
 
+def stop_token_ids(tokenizer: Any) -> list[int]:
+    """The tokenizer's eos and end-of-turn ids: what must end generation in an engine that
+    reads the model's generation config from disk (vLLM adds that file's eos itself)."""
+    eos = [] if tokenizer.eos_token_id is None else [int(tokenizer.eos_token_id)]
+    return eos + [i for i in end_of_turn_ids(tokenizer) if i not in eos]
+
+
 def add_end_of_turn_to_eos(model: Any, tokenizer: Any) -> list[int]:
     """Make every end-of-turn token end generation (Gemma's base file lists only `<eos>`)."""
     eos = model.generation_config.eos_token_id

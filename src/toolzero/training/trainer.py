@@ -230,17 +230,21 @@ def build_trainer(
     preset: RewardPreset,
     eval_dataset: Any = None,
     callbacks: list[Any] | None = None,
+    args: GRPOConfig | None = None,
 ) -> ToolzeroGRPOTrainer:
     """A ready `ToolzeroGRPOTrainer` on a loaded model and prompt datasets.
 
     `preset` is the run's reward preset, built once from `recipe.reward` by the caller.
-    Weights live in its components, so TRL's `reward_weights` stay at 1.
+    Weights live in its components, so TRL's `reward_weights` stay at 1. `args`: a config
+    built earlier by `build_grpo_config` (before the model loaded, so ZeRO-3 init applied);
+    built here when not given.
     """
     from toolzero.rewards.adapters import trl_reward_functions
 
     steps = total_steps(recipe, len(train_dataset))
     eos = add_end_of_turn_to_eos(model, tokenizer)
-    args = build_grpo_config(recipe, run_dir, steps, eval_dataset is not None, eos)
+    if args is None:
+        args = build_grpo_config(recipe, run_dir, steps, eval_dataset is not None, eos)
     if on_cpu(recipe) and recipe.grpo.score_completion_only:
         score_only_completion_tokens()
     stops = recipe.model.stop_strings
