@@ -11,6 +11,7 @@ import json
 import os
 import urllib.error
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -163,7 +164,7 @@ def test_every_sample_row_loads_as_its_source_says(hammer_dir, name):
             assert [m.content for m in example.messages if m.content] == [t for t in texts if t]
             roles = [t["role"] for t in row["query"]]
             # an `assistant` call turn right after an `agent` turn joins it
-            merged = sum(1 for a, b in zip(roles, roles[1:], strict=False) if (a, b) == ("agent", "assistant"))
+            merged = sum(1 for a, b in pairwise(roles) if (a, b) == ("agent", "assistant"))
             assert len(example.messages) == len(row["query"]) - merged
             assert example.messages[-1].content.endswith("Generate API Request:")
 
