@@ -10,8 +10,9 @@ A normal item's answer (decoded calls) is right when, against one of its possibl
    ground truth leaves out is wrong; one it has but the answer omits is not checked), its
    type fits the schema and its value the expected one;
 3. types: `"true"` / `"false"` are read as booleans, an int is accepted for `float`;
-   `number` takes an int, or a float where the expected value is one; a value of the
-   expected value's own type is accepted (ACEBench's fallback); unknown type names pass;
+   `number` takes an int; a value of the expected value's own type, or equal to it, is
+   accepted too (ACEBench's fallback: so 7.0 for an integer 7, a float for a `number`
+   whose expected value is a float); booleans only as booleans; unknown type names pass;
 4. values: a string is right when the standardised expected string (drop ` ,./-_*^`,
    lower-case, `'` -> `"`) is a *substring* of the standardised answer; strings directly
    in a list must be equal after standardising; lists are compared element-wise (same
@@ -184,11 +185,13 @@ def read_bool(value: Any) -> Any:
 
 
 def type_fits(declared: Any, value: Any, expected: Any) -> bool:
-    """The schema's type, else the expected value's own type (ACEBench's fallback)."""
+    """The schema's type, else the expected value's type or value (ACEBench's fallback)."""
     accepted = TYPE_NAMES.get(declared) if isinstance(declared, str) else None
     if accepted is None or type(value) in accepted:
         return True
-    return expected != "" and type(value) is type(expected)
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return type(value) is type(expected)
+    return expected != "" and (type(value) is type(expected) or value == expected)
 
 
 def value_matches(value: Any, expected: Any, in_list: bool = False) -> bool:
