@@ -77,7 +77,7 @@ def standardise(text: str) -> str:
     """ACEBench's string standardisation.
 
     >>> standardise("Dr. Smith's  Clinic-1")
-    'dr"sclinic1'
+    'drsmith"sclinic1'
     """
     return STANDARDISE_DROP.sub("", text).lower().replace("'", '"')
 

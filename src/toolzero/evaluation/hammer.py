@@ -109,7 +109,8 @@ def read_rows(path: Path) -> list[Any]:
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UserError(f"{path}: not a readable JSON file ({err}); expected Hammer's list") from None
+        problem = f"{path}: not a readable JSON file ({err}); expected Hammer's list of rows"
+        raise UserError(problem) from None
     if not isinstance(rows, list):
         raise UserError(f"{path}: expected a JSON list of rows, got {type(rows).__name__}")
     return rows
@@ -139,7 +140,8 @@ def hammer_tool(spec: Any) -> ToolSpec:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
         raise RowError("malformed tool", "a tool needs a string name")
     properties = spec.get("parameters") or {}
-    if not isinstance(properties, dict) or not all(isinstance(v, dict) for v in properties.values()):
+    specs = properties.values() if isinstance(properties, dict) else [None]
+    if any(not isinstance(p, dict) for p in specs):
         raise RowError("malformed tool", f"{spec['name']}: parameters must map names to specs")
     required = spec.get("required")
     if isinstance(required, list):

@@ -133,8 +133,12 @@ def summarize_hammer(scores: Iterable[HammerItemScore]) -> dict[str, Any]:
             "gold_params", "predicted_params", "param_hits", "parameterless_hits",
         )
     }  # fmt: skip
-    api = precision_recall_f1(total["correct_calls"], total["predicted_calls"], total["gold_calls"])
-    param = precision_recall_f1(total["param_hits"], total["predicted_params"], total["gold_params"])
+    api = precision_recall_f1(
+        total["correct_calls"], total["predicted_calls"], total["gold_calls"]
+    )
+    param = precision_recall_f1(
+        total["param_hits"], total["predicted_params"], total["gold_params"]
+    )
     exact = sum(r.exact for r in rows)
     return {
         "items": len(rows),
