@@ -306,3 +306,40 @@ def test_summary_by_hand(items):
     assert summary["categories"]["special_irrelevant"] == {"items": 4, "correct": 0, "accuracy": 0.0}
     assert summary["overall"] == {"items": 60, "accuracy": pytest.approx(46 / 60)}
     assert summary["groups"] == pytest.approx({"normal": 11.5 / 12, "special": 0.0})
+
+
+def test_type_and_parameterless_rules_by_hand():
+    """Hand-worked cases for rules no sample row exercises."""
+    from toolzero.evaluation.acebench_checker import check_normal
+
+    def function(name, properties, required=()):
+        schema = {"type": "object", "properties": properties, "required": list(required)}
+        return {"name": name, "parameters": schema}
+
+    functions = [
+        function("ping", {}),
+        {"name": "now", "parameters": {}},
+        function("opt", {"verbose": {"type": "boolean"}}),
+        function("pay", {"amount": {"type": "float"}, "rate": {"type": "number"},
+                         "flags": {"type": "object"}}, ["amount"]),
+    ]  # fmt: skip
+    table = [  # (calls, ground truth, right?)
+        ([ToolCall("ping", {})], {"ping": {}}, True),  # no parameters, none given
+        ([ToolCall("now", {})], {"now": {}}, True),
+        ([ToolCall("ping", {"x": 1})], {"ping": {}}, False),  # not in the schema
+        ([ToolCall("opt", {})], {"opt": {}}, True),  # optional parameter left out, as expected
+        ([ToolCall("pay", {"amount": 2})], {"pay": {"amount": 2.0}}, True),  # int for a float
+        ([ToolCall("pay", {"amount": 2})], {"pay": {"amount": 2.5}}, False),
+        ([ToolCall("pay", {"amount": "2.0"})], {"pay": {"amount": 2.0}}, False),
+        ([ToolCall("pay", {"amount": 1.0, "rate": 7.2})], {"pay": {"amount": 1.0, "rate": 7.2}}, True),
+        ([ToolCall("pay", {"amount": 1.0, "rate": 7})], {"pay": {"amount": 1.0, "rate": 7.2}}, False),
+        ([ToolCall("pay", {"amount": 1.0, "flags": {"fast": "false"}})],
+         {"pay": {"amount": 1.0, "flags": {"fast": False}}}, True),  # "false" inside an object
+        ([ToolCall("pay", {"amount": 1.0, "flags": {"fast": 0}})],
+         {"pay": {"amount": 1.0, "flags": {"fast": False}}}, False),  # 0 is not False
+        ([ToolCall("pay", {"rate": 1.0})], {"pay": {"amount": 1.0, "rate": 1.0}}, False),
+        ([ToolCall("ping", {}), ToolCall("ping", {})], {"ping_1": {}, "ping_2": {}}, True),
+        ([ToolCall("ping", {})], [{"now": {}}, {"ping": {}}], True),  # any possible answer
+    ]
+    for calls, truth, right in table:
+        assert check_normal(functions, calls, truth).valid is right, (calls, truth)
