@@ -19,7 +19,11 @@ import pytest
 from toolzero.data.report import DataReport
 from toolzero.errors import UserError
 from toolzero.evaluation.hammer import HAMMER_FILES, hammer_url, load_hammer
-from toolzero.evaluation.hammer_scoring import score_hammer_item, summarize_hammer
+from toolzero.evaluation.hammer_scoring import (
+    read_hammer_answer,
+    score_hammer_item,
+    summarize_hammer,
+)
 from toolzero.protocol.types import ToolCall
 
 SAMPLE_SETS = ("sealtool", "toolalpaca", "apibank_l1", "apibank_l2")
@@ -318,6 +322,8 @@ def test_hammers_example_eval_by_hand(hammer_dir):
         predict = parse_hammer_text(line["predict"])
         scores.append(score_hammer_item(as_calls(label), as_calls(predict)))
     assert [s.param_hits for s in scores] == [1, 2, 1, 2, 1, 2, 0]
+    for line in lines:  # our reader of Hammer-format answers agrees with the literal one
+        assert read_hammer_answer(line["predict"]) == as_calls(parse_hammer_text(line["predict"]))
     assert [s.exact for s in scores] == [True, True, False, True, True, True, False]
     summary = summarize_hammer(scores)
     assert summary["api"] == pytest.approx({"precision": 6 / 7, "recall": 6 / 7, "f1": 6 / 7})

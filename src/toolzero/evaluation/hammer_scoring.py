@@ -10,7 +10,8 @@ sums counts over all items of a set before dividing:
   string; predicted parameters likewise. A correct-name predicted call's hits are the label
   call's parameters whose value, compared as `str(value)`, equals the prediction's.
 - An answer that cannot be parsed counts one predicted call and no hits; an empty list
-  counts none.
+  counts none. `read_hammer_answer` reads Hammer-format answer text (a fenced JSON list)
+  as its script does; model completions go through toolzero's parser instead.
 
 Two quirks of that script are part of the published numbers and are reproduced here,
 each counted in the item's record so a reader can see where they act:
@@ -29,6 +30,7 @@ compares them (`str(value)`, empty-string values ignored); an unparsable answer 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -90,6 +92,35 @@ def score_hammer_item(
         len(gold), len(predicted), correct, gold_params, predicted_params, hits,
         parameterless, exact, True,
     )  # fmt: skip
+
+
+def read_hammer_answer(text: str) -> list[ToolCall] | None:
+    """Read an answer the way Hammer's script does: drop ``` fences, parse JSON, take a
+    `tool_calls` member if there is one; None (unparsable) unless that gives a list of calls.
+
+    >>> read_hammer_answer('```json\\n[{"name": "f", "arguments": {"a": 1}}]\\n```')
+    [ToolCall(name='f', arguments={'a': 1})]
+    >>> read_hammer_answer("null"), read_hammer_answer("{}"), read_hammer_answer("f(a=1)")
+    ([], None, None)
+    """
+    try:
+        value = json.loads(text.replace("```json", "").replace("```", ""))
+    except json.JSONDecodeError:
+        return None
+    if isinstance(value, dict) and "tool_calls" in value:
+        value = value["tool_calls"]
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return None
+    calls = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            return None
+        if not isinstance(item.get("arguments"), dict):
+            return None
+        calls.append(ToolCall(item["name"], item["arguments"]))
+    return calls
 
 
 def count_params(arguments: dict[str, Any]) -> int:
