@@ -21,6 +21,7 @@ from toolzero.evaluation.acebench import (
     SPECIAL_CATEGORIES,
     SPECIAL_INSTRUCTIONS,
     acebench_instructions,
+    acebench_row,
     load_acebench,
     score_acebench_item,
     summarize_acebench,
@@ -295,8 +296,8 @@ def test_summary_by_hand(items):
     for example in items:
         wrong_one = example.id == "normal_multi_turn_user_adjust_49_1"
         valid = example.metadata["category"] not in SPECIAL_CATEGORIES and not wrong_one
-        verdicts.append((example, Verdict(valid)))
-    summary = summarize_acebench(verdicts)
+        verdicts.append(acebench_row(example, Verdict(valid)))
+    summary = summarize_acebench(json.loads(json.dumps(verdicts)))  # as read back from a file
     adjust = summary["categories"]["normal_multi_turn_user_adjust"]
     assert adjust == pytest.approx({
         "items": 4, "correct": 3, "dialogues": 2, "accuracy": 0.5,

@@ -325,7 +325,7 @@ def test_hammers_example_eval_by_hand(hammer_dir):
     for line in lines:  # our reader of Hammer-format answers agrees with the literal one
         assert read_hammer_answer(line["predict"]) == as_calls(parse_hammer_text(line["predict"]))
     assert [s.exact for s in scores] == [True, True, False, True, True, True, False]
-    summary = summarize_hammer(scores)
+    summary = summarize_hammer([{"id": i, **s.to_dict()} for i, s in enumerate(scores)])
     assert summary["api"] == pytest.approx({"precision": 6 / 7, "recall": 6 / 7, "f1": 6 / 7})
     assert summary["param"] == pytest.approx({"precision": 9 / 11, "recall": 9 / 11, "f1": 9 / 11})
     assert summary["exact_match"] == {"correct": 5, "accuracy": 5 / 7}

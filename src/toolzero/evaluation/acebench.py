@@ -222,11 +222,25 @@ def score_acebench_item(
     return check_normal(example.metadata["functions"], calls, ground_truth)
 
 
-def summarize_acebench(verdicts: Iterable[tuple[Example, Verdict]]) -> dict[str, Any]:
-    """Per-category accuracy, group means and the item-weighted overall accuracy."""
-    by_category: dict[str, list[tuple[Example, Verdict]]] = defaultdict(list)
-    for example, verdict in verdicts:
-        by_category[example.metadata["category"]].append((example, verdict))
+def acebench_row(example: Example, verdict: Verdict) -> dict[str, Any]:
+    """One item's result as a JSON-ready row (what `summarize_acebench` reads)."""
+    row = {
+        "id": example.id,
+        "category": example.metadata["category"],
+        "valid": verdict.valid,
+        "reason": verdict.reason,
+    }
+    if "dialogue" in example.metadata:
+        row.update(dialogue=example.metadata["dialogue"], turn=example.metadata["turn"])
+    return row
+
+
+def summarize_acebench(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Per-category accuracy, group means and the item-weighted overall accuracy, from
+    `acebench_row` rows (e.g. read back from an items file)."""
+    by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_category[row["category"]].append(row)
     categories = {
         c: category_summary(c, by_category[c]) for c in ACEBENCH_CATEGORIES if c in by_category
     }
@@ -248,15 +262,15 @@ def summarize_acebench(verdicts: Iterable[tuple[Example, Verdict]]) -> dict[str,
     }
 
 
-def category_summary(category: str, rows: list[tuple[Example, Verdict]]) -> dict[str, Any]:
-    correct = sum(v.valid for _, v in rows)
+def category_summary(category: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    correct = sum(bool(r["valid"]) for r in rows)
     summary: dict[str, Any] = {"items": len(rows), "correct": correct}
     if category not in MULTI_TURN_CATEGORIES:
         summary["accuracy"] = correct / len(rows)
         return summary
     dialogues: dict[str, list[bool]] = defaultdict(list)
-    for example, verdict in rows:
-        dialogues[example.metadata["dialogue"]].append(verdict.valid)
+    for row in rows:
+        dialogues[row["dialogue"]].append(bool(row["valid"]))
     summary.update(
         dialogues=len(dialogues),
         accuracy=sum(all(v) for v in dialogues.values()) / len(dialogues),

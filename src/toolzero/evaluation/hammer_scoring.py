@@ -56,6 +56,11 @@ class HammerItemScore:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> HammerItemScore:
+        """Read back from a results row (extra keys such as `id` are ignored)."""
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
 
 def score_hammer_item(
     gold: Sequence[ToolCall], predicted: Sequence[ToolCall] | None
@@ -154,9 +159,10 @@ def call_key(call: ToolCall) -> tuple[str, tuple[tuple[str, str], ...]]:
     return call.name, tuple(sorted(as_compared(call.arguments).items()))
 
 
-def summarize_hammer(scores: Iterable[HammerItemScore]) -> dict[str, Any]:
-    """Hammer's set metrics from item scores: sums first, then P / R / F1; plus exact match."""
-    rows = list(scores)
+def summarize_hammer(scores: Iterable[HammerItemScore | dict[str, Any]]) -> dict[str, Any]:
+    """Hammer's set metrics from item scores (or their `to_dict` rows): sums first, then
+    P / R / F1; plus exact match."""
+    rows = [s if isinstance(s, HammerItemScore) else HammerItemScore.from_dict(s) for s in scores]
     total = {
         field: sum(getattr(r, field) for r in rows)
         for field in (
