@@ -27,7 +27,9 @@ from toolzero.evaluation.hammer_scoring import (
 from toolzero.protocol.types import ToolCall
 
 SAMPLE_SETS = ("sealtool", "toolalpaca", "apibank_l1", "apibank_l2")
-COUNTS = ("gold_calls", "predicted_calls", "correct_calls", "gold_params", "predicted_params", "param_hits")
+COUNTS = (
+    "gold_calls", "predicted_calls", "correct_calls", "gold_params", "predicted_params", "param_hits",
+)  # fmt: skip
 REPO_SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
@@ -58,7 +60,8 @@ def raw_calls(row: dict) -> list[dict]:
 def rule_counts(label: list[dict], predict: list[dict] | None) -> dict[str, int]:
     """One item's counts by the stated rules, on plain dicts."""
     nonempty = lambda args: [k for k, v in args.items() if v != ""]  # noqa: E731
-    out = Counter(gold_calls=len(label), gold_params=sum(len(nonempty(c["arguments"])) for c in label))
+    gold_params = sum(len(nonempty(c["arguments"])) for c in label)
+    out = Counter(gold_calls=len(label), gold_params=gold_params)
     if predict is None:  # unparsable: one predicted call, no hits
         out["predicted_calls"] += 1
         return out
@@ -71,7 +74,7 @@ def rule_counts(label: list[dict], predict: list[dict] | None) -> dict[str, int]
             for gold in label:  # first same-name label call that yields any hit
                 if gold["name"] != call["name"]:
                     continue
-                if not gold["arguments"] and not {k: v for k, v in call["arguments"].items() if v != ""}:
+                if not gold["arguments"] and not nonempty(call["arguments"]):
                     hits = 1  # parameterless match counts one hit
                 else:
                     hits = sum(
@@ -89,7 +92,9 @@ def rule_exact(label: list[dict], predict: list[dict] | None) -> bool:
     """Our exact match: same calls as a multiset, values compared as str(), '' ignored."""
     if predict is None:
         return False
-    key = lambda c: (c["name"], sorted((k, str(v)) for k, v in c["arguments"].items() if v != ""))  # noqa: E731
+    def key(call):
+        return call["name"], sorted((k, str(v)) for k, v in call["arguments"].items() if v != "")
+
     return sorted(map(repr, map(key, label))) == sorted(map(repr, map(key, predict)))
 
 
@@ -124,7 +129,8 @@ def variants(label: list[dict]) -> dict[str, list[dict] | None]:
         out["empty value"] = emptied
     for i, c in enumerate(label):
         for k, v in c["arguments"].items():
-            if (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v.isdigit()):
+            number = isinstance(v, int) and not isinstance(v, bool)
+            if number or (isinstance(v, str) and v.isdigit()):
                 other = copy()
                 other[i]["arguments"][k] = str(v) if isinstance(v, int) else int(v)
                 out.setdefault('"1" for 1', other)
@@ -158,7 +164,8 @@ def test_every_sample_row_loads_as_its_source_says(hammer_dir, name):
             elif any("required" in p for p in params.values()):
                 wanted = [k for k, p in params.items() if p.get("required") is True]
             else:
-                wanted = [k for k, p in params.items() if not p.get("description", "").startswith("[Optional]")]
+                optional = [k for k, p in params.items() if p["description"].startswith("[Optional]")]
+                wanted = [k for k in params if k not in optional]
             assert tool.required() == wanted
             assert tool.properties() == params
         if isinstance(row["query"], str):
@@ -177,7 +184,8 @@ def test_dialogue_call_turns_become_assistant_calls(hammer_dir):
     example = load_hammer("apibank_l1", hammer_dir)[4]  # user, agent, user, assistant, tool, ...
     call_turn, tool_turn = example.messages[3], example.messages[4]
     assert call_turn.role == "assistant"
-    assert call_turn.tool_calls == (ToolCall("GetUserToken", {"username": "admin", "password": "adminpass"}),)
+    login = ToolCall("GetUserToken", {"username": "admin", "password": "adminpass"})
+    assert call_turn.tool_calls == (login,)
     assert (tool_turn.role, tool_turn.name) == ("tool", "GetUserToken")
 
 
@@ -236,8 +244,9 @@ def test_every_row_and_variant_scores_as_the_rules_say(hammer_dir, name):
             score = score_hammer_item(example.reference_calls, as_calls(predict))
             want = rule_counts(label, predict)
             got = score.to_dict()
-            assert {k: got[k] for k in COUNTS} == {k: want[k] for k in COUNTS}, (example.id, variant)
-            assert score.exact == rule_exact(label, predict), (example.id, variant)
+            where = (example.id, variant)
+            assert {k: got[k] for k in COUNTS} == {k: want[k] for k in COUNTS}, where
+            assert score.exact == rule_exact(label, predict), where
             per_variant.setdefault(variant, []).append((score, want))
     for variant, pairs in per_variant.items():  # set metrics: sums first, then P / R / F1
         summary = summarize_hammer(score for score, _ in pairs)
@@ -246,7 +255,8 @@ def test_every_row_and_variant_scores_as_the_rules_say(hammer_dir, name):
         r = total["correct_calls"] / total["gold_calls"]
         assert summary["api"]["precision"] == p and summary["api"]["recall"] == r, variant
         if p is not None and total["gold_params"]:
-            pp = total["param_hits"] / total["predicted_params"] if total["predicted_params"] else None
+            predicted = total["predicted_params"]
+            pp = total["param_hits"] / predicted if predicted else None
             rp = total["param_hits"] / total["gold_params"]
             assert summary["param"]["recall"] == pytest.approx(rp), variant
             assert summary["param"]["precision"] == (pytest.approx(pp) if pp is not None else None)
@@ -270,7 +280,8 @@ def test_variant_verdicts_by_hand_on_one_row(hammer_dir):
     }
     for variant, expected in table.items():
         s = score_hammer_item(example.reference_calls, as_calls(v[variant]))
-        assert (s.predicted_calls, s.correct_calls, s.predicted_params, s.param_hits, s.exact) == expected
+        got = (s.predicted_calls, s.correct_calls, s.predicted_params, s.param_hits, s.exact)
+        assert got == expected, variant
         assert (s.gold_calls, s.gold_params) == (1, 3)
 
 
@@ -314,7 +325,8 @@ def test_hammers_example_eval_by_hand(hammer_dir):
     6    1/1/0                    2/2/0                  no     name "get_"
     sum  7/7/6                    11/11/9                5/7
     """
-    lines = [json.loads(x) for x in (hammer_dir / "example_eval.jsonl").read_text().splitlines() if x.strip()]
+    text = (hammer_dir / "example_eval.jsonl").read_text()
+    lines = [json.loads(x) for x in text.splitlines() if x.strip()]
     assert len(lines) == 7
     scores = []
     for line in lines:
@@ -341,7 +353,8 @@ def test_empty_string_values_count_on_neither_side():
 
 def test_f1_can_exceed_one_and_zero_denominators_give_none():
     only_parameterless = [score_hammer_item([ToolCall("f", {})], [ToolCall("f", {})])]
-    only_parameterless.append(score_hammer_item([ToolCall("g", {"a": 1})], [ToolCall("g", {"a": 1})]))
+    g = [ToolCall("g", {"a": 1})]
+    only_parameterless.append(score_hammer_item(g, g))
     param = summarize_hammer(only_parameterless)["param"]
     assert param == pytest.approx({"precision": 2.0, "recall": 2.0, "f1": 2.0})  # 2 hits / 1 param
     nothing = summarize_hammer([score_hammer_item([ToolCall("f", {"a": 1})], [])])
