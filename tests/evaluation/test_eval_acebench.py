@@ -350,3 +350,20 @@ def test_type_and_parameterless_rules_by_hand():
     ]
     for calls, truth, right in table:
         assert check_normal(functions, calls, truth).valid is right, (calls, truth)
+
+
+def test_full_data_comes_from_acebenchs_repository_and_offline_is_a_clear_error(
+    tmp_path, monkeypatch
+):
+    import urllib.error
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setenv("TOOLZERO_CACHE", str(tmp_path))
+    monkeypatch.setattr("urllib.request.urlopen", offline)
+    url = "https://raw.githubusercontent.com/ACEBench/ACEBench/main/data_all/data_en/"
+    with pytest.raises(UserError, match=f"could not download {url}data_normal_atom_bool.json"):
+        load_acebench(["normal_atom_bool"])
+    with pytest.raises(UserError, match="possible_answer/"):
+        load_acebench(["normal_atom_bool"], tmp_path)
