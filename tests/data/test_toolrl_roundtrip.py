@@ -2,7 +2,7 @@
 
 The maximum under the `toolrl` preset is 4.0 (format 1 + correctness 3) when the reference
 calls tools. A response-only reference scores 1.0, its maximum: ToolRL gives correctness
-0 whenever the reference has no call, whatever the completion (REFERENCE.md section 2).
+0 whenever the reference has no call, whatever the completion (ToolRL's correctness rule).
 """
 
 import json

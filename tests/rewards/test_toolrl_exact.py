@@ -20,7 +20,7 @@ def completion(*lines, think="<think> t </think>"):
     return f"{think}\n<tool_call>\n" + "\n".join(lines) + "\n</tool_call>"
 
 
-# The worked values of REFERENCE.md §2 (one reference call with two parameters).
+# ToolRL's worked values (one reference call with two parameters).
 WORKED = [
     ("exact", completion(call()), 1.0, 3.0),
     ("one value wrong", completion(call(city="Rome", days=1)), 1.0, 1.5),

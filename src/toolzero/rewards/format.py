@@ -1,6 +1,6 @@
 """Format rewards: does the completion have the shape the reference asks for?
 
-- `format_reward` is ToolRL's check (REFERENCE.md §2), exactly: the reference's shape
+- `format_reward` is ToolRL's check, exactly (docs/rewards.md, "Exactness"): the reference's shape
   (call, response, both, neither) decides the pattern, anchored at both ends, with single
   newlines between blocks and exactly one of each expected tag. It is implemented with
   `str` operations equivalent to ToolRL's regular expressions (Python's `$` also matches
@@ -8,7 +8,8 @@
   `whitespace_tolerant=True` accepts any whitespace between blocks instead.
 - `partial_format_reward` gives credit per requirement met, so that a base model that
   gets half the shape right earns half the reward: the variance GRPO needs to start
-  learning (FINDINGS.md: with a binary format reward a base model's groups had none).
+  learning (with a binary format reward, none of 112 completions of Gemma-3-270M base had
+  the full shape: every group had zero reward variance, so GRPO had nothing to learn from).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tool-N1's binary reward (REFERENCE.md §6): all or nothing.
+"""Tool-N1's binary reward (Tool-N1, arXiv 2505.00024): all or nothing.
 
 1 (`high`) only if the completion has a `<think>…</think>` block and its last `<tool_call>`
 block holds exactly the reference's calls as a multiset of (name, canonical JSON of the

@@ -1,4 +1,4 @@
-"""Tool-Zero's rewards (REFERENCE.md §5): format, a lenient r_general and a strict r_strict.
+"""Tool-Zero's rewards (Tool-Zero, arXiv 2511.01934; no public code): format, a lenient r_general and a strict r_strict.
 
 Tool-Zero has no public code; these follow the paper's description and are approximate
 where it is:
