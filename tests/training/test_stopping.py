@@ -12,6 +12,7 @@ from toolzero.training.stopping import (
     finish_turns,
     install_stop_strings,
     make_stop_tail,
+    stop_token_ids,
     turn_end_id,
     uninstall_stop_strings,
     vllm_stop_kwargs,
@@ -72,6 +73,18 @@ def test_vllm_gets_native_stop_strings_and_the_end_ids() -> None:
     assert vllm_stop_kwargs(["</a>"]) == {"stop": ["</a>"], "include_stop_str_in_output": True}
     assert vllm_stop_kwargs([], [1, 106, 1]) == {"stop_token_ids": [1, 106]}
     assert vllm_stop_kwargs([]) == {}
+
+
+def test_stop_ids_known_before_the_model_loads_match_the_models(tiny_model: Path) -> None:
+    """The run builds vLLM's `stop_token_ids` from the tokenizer alone (the config comes
+    before the model, for ZeRO-3 init): they are the eos and end-of-turn ids training adds."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    ids = stop_token_ids(tok)
+    assert ids == [tok.eos_token_id, tok.convert_tokens_to_ids("<end_of_turn>")]
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
+    assert set(ids) <= set(add_end_of_turn_to_eos(model, tok))
 
 
 def test_generation_stops_at_the_stop_string(tiny_model: Path) -> None:
