@@ -210,6 +210,7 @@ def test_find_cycles_reports_the_path() -> None:
     assert find_cycles({"a": {"b"}, "b": set()}) == []
 
 
+@pytest.mark.slow
 def test_every_module_imports(modules: dict[str, Path]) -> None:
     """Each module loads on its own (optional extras such as vllm are imported lazily)."""
     for name in modules:

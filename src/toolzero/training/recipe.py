@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from toolzero.training.recipe_checks import check_values
+
 
 @dataclass
 class ModelSection:
@@ -308,8 +310,6 @@ def _coerce(value: Any, hint: Any) -> tuple[Any, bool]:
 
 def check_recipe(recipe: Recipe) -> list[str]:
     """Values and their combinations: ranges, choices, the GRPO batch arithmetic."""
-    from toolzero.training.recipe_checks import check_values
-
     return check_values(recipe)
 
 
