@@ -188,6 +188,8 @@ class RunStatus(TypedDict, total=False):
     status: Literal["running", "finished"]
     total_steps: int
     resumed_from: str  # the checkpoint this session started from; "" for a fresh start
+    # Per split ("train", "eval"): what `data.max_prompt_tokens` kept and dropped.
+    prompts: dict[str, dict[str, Any]]
     wall_s: float
     cpu_s: float  # user + system time of all threads: unlike wall time, not slowed by load
     peak_rss_mb: float
