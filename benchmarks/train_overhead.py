@@ -89,13 +89,13 @@ def train_bare(recipe, out: Path) -> list[float]:
 
     model, tokenizer = load_model_and_tokenizer(recipe.model.name)
     examples = load_recipe_examples(recipe.data.train, recipe.data.limit, recipe.data.shuffle_seed)
-    dataset = build_prompt_dataset(examples, tokenizer, recipe.model.protocol, recipe.model.prefill)
+    dataset, _ = build_prompt_dataset(
+        examples, tokenizer, recipe.model.protocol, recipe.model.prefill
+    )
     args = build_grpo_config(recipe, out, recipe.grpo.max_steps, has_eval=False)
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=trl_reward_functions(
-            recipe.reward.preset, recipe.grpo.max_steps, recipe.model.prefill
-        ),
+        reward_funcs=trl_reward_functions(recipe.reward.build(), recipe.model.prefill),
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,

@@ -32,6 +32,7 @@ import toolzero
 # Bottom first. A layer may import only layers before it (and itself).
 LAYERS = (
     "errors",
+    "user_files",
     "run_folder",
     "protocol",
     "tiny_model",

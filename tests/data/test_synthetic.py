@@ -100,5 +100,5 @@ def test_bad_options_are_clear_errors(options, message):
 
 
 def test_unknown_option_names_the_known_ones():
-    with pytest.raises(TypeError, match="distractors"):
+    with pytest.raises(ValueError, match="distractors"):
         generate_examples(1, n_tools=3)

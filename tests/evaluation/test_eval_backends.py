@@ -220,6 +220,18 @@ def test_make_backend_openai_gives_the_chat_encoder(fake_server):
         make_backend("x", "tgi")
 
 
+class _FakeVllmTokenizer:
+    """What `VLLMBackend` uses of `LLM.get_tokenizer()`: call, vocabulary, eos."""
+
+    eos_token = "<eos>"
+
+    def __call__(self, text, add_special_tokens):
+        return {"input_ids": [len(text), int(add_special_tokens)]}
+
+    def get_vocab(self):
+        return {"<eos>": 1, "<end_of_turn>": 106, "<|im_end|>": 7, "a": 3}
+
+
 def test_vllm_backend_with_a_stand_in_module(monkeypatch):
     """vLLM is GPU-only; this checks the wiring: token-id prompts, sampling params, stop cut."""
     seen = {}
@@ -229,15 +241,13 @@ def test_vllm_backend_with_a_stand_in_module(monkeypatch):
             seen["model"] = model
 
         def get_tokenizer(self):
-            return lambda text, add_special_tokens: {
-                "input_ids": [len(text), int(add_special_tokens)]
-            }
+            return _FakeVllmTokenizer()
 
         def generate(self, inputs, params, use_tqdm):
             seen["inputs"], seen["params"] = inputs, params
+            text = "ans</tool_call>tail" if params["include_stop_str_in_output"] else "ans"
             return [
-                types.SimpleNamespace(outputs=[types.SimpleNamespace(text="ans</tool_call>tail")])
-                for _ in inputs
+                types.SimpleNamespace(outputs=[types.SimpleNamespace(text=text)]) for _ in inputs
             ]
 
     fake = types.SimpleNamespace(LLM=FakeLLM, SamplingParams=lambda **kw: kw)
@@ -246,11 +256,14 @@ def test_vllm_backend_with_a_stand_in_module(monkeypatch):
     out = backend.generate(["abc", "de"], 7, stop=["</tool_call>"])
     assert out == ["ans", "ans"]
     assert seen["inputs"] == [{"prompt_token_ids": [3, 0]}, {"prompt_token_ids": [2, 0]}]
+    # The engine's generation config comes from disk: eos and every end-of-turn id the
+    # vocabulary has must be passed, or a base model's turn never ends.
     assert seen["params"] == {
         "max_tokens": 7,
         "temperature": 0.0,
         "stop": ["</tool_call>"],
         "include_stop_str_in_output": False,
+        "stop_token_ids": [1, 7, 106],
     }
     assert backend.generate(["abc"], 7, stop=["</tool_call>"], keep_stop=True) == [
         "ans</tool_call>"

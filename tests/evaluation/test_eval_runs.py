@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from eval_fakes import PlainTokenizer, ScriptedBackend
@@ -241,12 +242,11 @@ def test_cli_score_and_compare(bfcl, tmp_path, capsys):
     assert "| bfcl/simple_python | 50.00 | 100.00 | +50.00 |" in capsys.readouterr().out
 
 
-def test_cli_rejects_bad_predictions_with_line_numbers(bfcl, tmp_path):
+def test_cli_rejects_bad_predictions_with_line_numbers(bfcl, tmp_path, capsys):
     preds = tmp_path / "bad.jsonl"
     preds.write_text('{"id": "simple_python_0"}\nnot json\n{"id": "nope_1", "completion": ""}\n')
-    with pytest.raises(
-        ValueError, match=r"line 1: give \"completion\".*\n.*line 2: not JSON.*\n.*line 3"
-    ):
-        main(["eval", "score", "--predictions", str(preds), "--out", str(tmp_path / "o")])
-    with pytest.raises(SystemExit, match="--model, --bench, --out required"):
-        main(["eval"])
+    assert main(["eval", "score", "--predictions", str(preds), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"line 1: give \"completion\".*\n.*line 2: not JSON.*\n.*line 3", err)
+    assert main(["eval"]) == 2
+    assert "--model, --bench, --out required" in capsys.readouterr().err

@@ -69,7 +69,7 @@ def test_preset_trl_and_verl_read_the_offered_tools():
         preset.score(wrong_but_offered, REF, 0, 10, OFFERED)["correctness"]
         == preset.score(invented, REF, 0, 10, OFFERED)["correctness"]
     )
-    grounding = trl_reward_functions("toolzero", total_steps=10)[-1]
+    grounding = trl_reward_functions("toolzero")[-1]
     assert grounding.__name__ == "grounding"
     got = grounding(
         prompts=["p", "p"],

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from toolzero.errors import ConfigError
 from toolzero.rewards import PRESET_NAMES, build_preset, get_preset
 
 CALL = {"name": "get_weather", "parameters": {"city": "Paris", "days": 1}}
@@ -155,8 +156,8 @@ def test_optimal_matching_beats_greedy():
     assert greedy.score(pred, ref)["correctness"] <= optimal.score(pred, ref)["correctness"]
 
 
-def test_build_preset_reports_every_problem():
-    with pytest.raises(ValueError) as err:
+def test_build_preset_reports_every_problem_as_a_list():
+    with pytest.raises(ConfigError) as err:
         build_preset(
             {
                 "preset": "toolrl",
@@ -164,11 +165,17 @@ def test_build_preset_reports_every_problem():
                 "components": {"x": {"function": "missing"}, "format": {"high": {"kind": "bogus"}}},
             }
         )
-    message = str(err.value)
-    assert "reward.remove" in message and "reward.components.x.function" in message
-    assert "reward.components.format.high" in message
-    with pytest.raises(ValueError, match="not a parameter of 'format'"):
+    fields = [p.split(":")[0] for p in err.value.problems]
+    assert fields == ["reward.remove", "reward.components.x.function", "reward.components.format.high"]
+    # A problem whose message holds "; " is still one problem.
+    assert "unknown; choose one of" in err.value.problems[1]
+    with pytest.raises(ConfigError, match="not a parameter of 'format'"):
         build_preset({"preset": "toolrl", "components": {"format": {"lo": 1}}})
+    with pytest.raises(ConfigError) as err:
+        build_preset({"preset": "nope"})
+    assert err.value.problems == [
+        f"reward.preset: 'nope' is unknown; choose one of {', '.join(PRESET_NAMES)}"
+    ]
 
 
 def test_build_preset_adds_a_component_with_a_schedule():

@@ -1,10 +1,10 @@
-"""`--preset toolrl` (and its granularity variants) equals ToolRL's definition exactly."""
+"""`--preset toolrl` gives the paper's worked values and ToolRL's value on hand-made cases
+(the full parity checks, on ToolRL's references and random tag soups, are in
+test_toolrl_parity.py)."""
 
 import json
-import random
 
 import pytest
-from toolrl_oracle import OracleUndefined
 from toolrl_oracle import score as oracle_score
 
 from toolzero.rewards import get_preset
@@ -71,6 +71,21 @@ TABLE = [
     (completion(call(city="Paris")), REF, 1.0, 0.75),
     # two <tool_call> blocks: format fails, the first block is read
     (completion(call()) + "\n<tool_call>\n" + call() + "\n</tool_call>", REF, 0.0, 3.0),
+    # an unclosed block: ToolRL asserts both tags, so the minimum however right the call
+    (f"<think> t </think>\n<tool_call>\n{call()}", REF, 0.0, -3.0),
+    # a closing tag before the opening one: the block runs to the end (no second closer)
+    (f"<think> t </think>\n</tool_call>\n<tool_call>\n{call()}", REF, 0.0, 3.0),
+    # a block inside the thought is the first block: ToolRL reads it, not the later one
+    (
+        "<think> <tool_call>\n{}\n</tool_call> </think>\n<tool_call>\n"
+        + call()
+        + "\n</tool_call>",
+        REF,
+        0.0,
+        -3.0,
+    ),
+    # an empty block: its one line "" is not JSON
+    ("<think> t </think>\n<tool_call>\n\n</tool_call>", REF, 1.0, -3.0),
 ]
 
 
@@ -79,91 +94,6 @@ def test_table(text, ref, fmt, corr):
     scores = get_preset("toolrl").score(text, ref)
     assert (scores["format"], scores["correctness"]) == (fmt, pytest.approx(corr))
     assert (scores["format"], scores["correctness"]) == pytest.approx(oracle_score(text, ref))
-
-
-def mutations(output: str, rng: random.Random) -> list[str]:
-    """Realistic ways a model gets a reference wrong, plus the reference itself."""
-    think, _, rest = output.partition("</think>")
-    think += "</think>"
-    out = [
-        output,
-        "  " + output + "\n",
-        rest.strip(),
-        think,
-        "",
-        output + " trailing",
-        output.replace("\n<tool_call>", "\n\n<tool_call>"),
-        output.replace("</tool_call>", ""),
-        output.replace('"parameters"', '"arguments"'),
-    ]
-    if "<tool_call>" not in rest:
-        return [*out, think + '\n<tool_call>\n{"name": "x", "parameters": {}}\n</tool_call>']
-    head, _, tail = rest.partition("<tool_call>")
-    block, _, after = tail.partition("</tool_call>")
-    calls = [json.loads(line) for line in block.strip().split("\n")]
-
-    def render(cs):
-        return (
-            f"{think}{head}<tool_call>\n"
-            + "\n".join(json.dumps(c) for c in cs)
-            + f"\n</tool_call>{after}"
-        )
-
-    out.append(render(calls[::-1]))
-    out.append(render([*calls, calls[0]]))
-    out.append(render(calls[:-1] or [{"name": "none", "parameters": {}}]))
-    out.append(render([{**c, "name": c["name"] + "_x"} for c in calls]))
-    out.append(f"{think}{head}<tool_call>\n" + json.dumps(calls) + f"\n</tool_call>{after}")
-    for c in calls:
-        params = c["parameters"]
-        if params:
-            key = rng.choice(sorted(params))
-            value = params[key]
-            changed = [
-                {
-                    **c,
-                    "parameters": {
-                        **params,
-                        key: str(value) if not isinstance(value, str) else value + "!",
-                    },
-                },
-                {**c, "parameters": {k: v for k, v in params.items() if k != key}},
-                {**c, "parameters": {**params, "extra_key": 1}},
-                {**c, "parameters": dict(reversed(list(params.items())))},
-            ]
-            for variant in changed:
-                out.append(render([variant if x is c else x for x in calls]))
-    return out
-
-
-GRANULARITIES = [
-    ("toolrl", "fine", False),
-    ("toolrl-intermediate", "intermediate", False),
-    ("toolrl-coarse", "coarse", False),
-    ("toolrl-refined", "fine", True),
-]
-
-
-@pytest.mark.parametrize(("preset", "granularity", "refined"), GRANULARITIES)
-def test_real_references_and_mutations_match_toolrl(shared_data, preset, granularity, refined):
-    rows = json.loads((shared_data / "toolrl" / "rlla_sft.json").read_text())
-    rng = random.Random(0)
-    compared = undefined = 0
-    for row in rows:
-        ref = row["output"]
-        for text in mutations(ref, rng):
-            ours = get_preset(preset).score(text, ref)
-            try:
-                expected = oracle_score(text, ref, granularity, refined)
-            except OracleUndefined:
-                undefined += 1
-                assert isinstance(ours["total"], float)
-                continue
-            compared += 1
-            assert (ours["format"], ours["correctness"]) == pytest.approx(expected), (text, ref)
-    assert compared > 4000
-    # ToolRL's own definition crashes on references whose thought mentions <tool_call>.
-    assert 0 < undefined < compared / 10
 
 
 def test_references_score_the_maximum_even_where_toolrl_crashes(shared_data):

@@ -1,6 +1,17 @@
-"""A literal transcription of ToolRL's reward definition (REFERENCE.md §2–3), used only as
-a test oracle: regular expressions, bare `except`, Python `==`, exactly as the definition
-reads. toolzero's implementation is checked against it on every case where it is defined.
+"""A literal transcription of ToolRL's reward control flow, used only as a test oracle:
+regular expressions, a broad `except`, Python `==`, in the order ToolRL evaluates them.
+toolzero's `toolrl*` presets are checked against it on every case where it is defined.
+
+The control flow, branch by branch (the response is `.strip()`-ed first):
+- format: the reference's shape (substring tests for `<tool_call>` and `<response>`) picks
+  an anchored pattern; the expected tags must each occur exactly once;
+- correctness: a reference without `<tool_call>` scores 0; the reference block is the text
+  between its first `<tool_call>` and the next `</tool_call>`, stripped, split on `\n`,
+  each line `json.loads`-ed *outside* the `try` (a failure crashes ToolRL: here
+  `OracleUndefined`); inside the `try` the response must contain both `<tool_call>` and
+  `</tool_call>`, its block is split and decoded the same way, and the scoring runs;
+  anything raised there gives the minimum. Equal lists give the maximum, `coarse` the
+  minimum otherwise, then the greedy matching.
 """
 
 import json
@@ -66,6 +77,7 @@ def correctness(response, answer, hi=3.0, lo=-3.0, granularity="fine", refined=F
         raise OracleUndefined from exc
     try:
         assert "<tool_call>" in response
+        assert "</tool_call>" in response
         pd = response.split("<tool_call>")[1].split("</tool_call>")[0].strip().split("\n")
         pd = [json.loads(t) for t in pd]
         return _tool_call_reward(gt, pd, hi, lo, granularity, refined)
@@ -95,8 +107,17 @@ def format_(response, answer, hi=1.0, lo=0.0):
     return hi if ok else lo
 
 
-def score(solution, answer, granularity="fine", refined=False, hi=3.0, lo=-3.0):
+def score(
+    solution,
+    answer,
+    granularity="fine",
+    refined=False,
+    hi=3.0,
+    lo=-3.0,
+    format_hi=1.0,
+    format_lo=0.0,
+):
     """(format, correctness) on the stripped solution, or OracleUndefined."""
     response = solution.strip()
     c = correctness(response, answer, hi, lo, granularity, refined)
-    return format_(response, answer), c
+    return format_(response, answer, format_hi, format_lo), c

@@ -63,10 +63,13 @@ def test_overrides_nest_without_touching_the_input() -> None:
             ["model.protocol: 'xml' is not one of toolrl, native, compact"],
         ),
         ({"reward": {"preset": "nope"}}, ["reward.preset: 'nope' is unknown"]),
-        ({"reward": {"weights": [1.0]}}, ["reward.weights: 1 weight(s) for 3 components"]),
         (
-            {"reward": {"remove": ["grounding"], "weights": [1.0, 1.0, 1.0]}},
-            ["reward.weights: 3 weight(s) for 2 components (format, correctness)"],
+            {"reward": {"weights": [1.0, 0.5, 1.0]}},
+            ["reward.weights: a reward weight is set on its component, reward.components."],
+        ),
+        (
+            {"grpo": {"extra": {"reward_weights": [1.0, 1.0]}}},
+            ["grpo.extra.reward_weights: a reward weight is set on its component, reward."],
         ),
         (
             {"reward": {"components": {"format": {"hgh": 2}, "extra": {"function": "nope"}}}},
@@ -92,6 +95,8 @@ def test_overrides_nest_without_touching_the_input() -> None:
         ({"grpo": {"extra": {"max_steps": 5}}}, ["grpo.extra.max_steps: set it as grpo.max_steps"]),
         ({"run": {"eval_steps": 5}}, ["run.eval_steps: set but data.eval is empty"]),
         ({"lora": {"dropout": 1.5}}, ["lora.dropout: must be in [0, 1)"]),
+        ({"data": {"max_prompt_tokens": 0}}, ["data.max_prompt_tokens: must be > 0, got 0"]),
+        ({"data": {"max_prompt_tokens": "2k"}}, ["data.max_prompt_tokens: expected int"]),
     ],
 )
 def test_each_problem_names_field_and_fix(raw: dict, expected: list[str]) -> None:
@@ -122,6 +127,80 @@ def test_all_problems_are_reported_at_once() -> None:
     assert "6 problem(s)" in str(info.value)
 
 
+VLLM_3072 = {
+    "max_steps": 2,
+    "use_vllm": True,
+    "max_completion_length": 1024,
+    "extra": {"vllm_max_model_length": 3072},
+}
+
+
+@pytest.mark.parametrize(
+    ("cap", "problem"),
+    [
+        (2048, None),  # 2048 + 1024 = 3072: fits exactly
+        (
+            2049,
+            "data.max_prompt_tokens: 2049 + grpo.max_completion_length 1024 exceeds vLLM's "
+            "max_model_len 3072 (grpo.extra.vllm_max_model_length); lower "
+            "data.max_prompt_tokens to 2048",
+        ),
+        (None, "data.max_prompt_tokens: not set, but vLLM's max_model_len is 3072"),
+    ],
+)
+def test_prompt_cap_must_fit_vllm_max_model_len(cap: int | None, problem: str | None) -> None:
+    raw = {"data": {"max_prompt_tokens": cap}, "grpo": dict(VLLM_3072)}
+    if problem is None:
+        assert recipe_from_dict(raw).data.max_prompt_tokens == cap
+        return
+    with pytest.raises(RecipeError) as info:
+        recipe_from_dict(raw)
+    data_problems = [p for p in info.value.problems if p.startswith("data.")]
+    assert len(data_problems) == 1 and problem in data_problems[0], info.value.problems
+
+
+def test_prompt_cap_without_vllm_needs_no_model_len() -> None:
+    assert recipe_from_dict({"grpo": {"max_steps": 2}}).data.max_prompt_tokens is None
+    recipe = recipe_from_dict({"data": {"max_prompt_tokens": 64}, "grpo": {"max_steps": 2}})
+    assert recipe.data.max_prompt_tokens == 64
+
+
+def test_a_reward_problem_containing_semicolons_stays_one_problem() -> None:
+    raw = {"grpo": {"max_steps": 2}, "reward": {"components": {"x": {"function": "nope"}}}}
+    with pytest.raises(RecipeError) as info:
+        recipe_from_dict(raw)
+    (problem,) = info.value.problems
+    assert problem.startswith("reward.components.x.function: 'nope' unknown; choose one of [")
+
+
+def test_the_reward_preset_is_built_once_per_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolzero.rewards
+
+    calls = []
+    build = toolzero.rewards.build_preset
+    monkeypatch.setattr(toolzero.rewards, "build_preset", lambda c: calls.append(c) or build(c))
+    recipe = load_recipe(REPO / "recipes" / "quickstart.yaml")  # validation builds it
+    preset = recipe.reward.build()  # the run gets that one
+    assert len(calls) == 1 and recipe.reward.build() is preset
+    recipe.reward.remove = ["grounding"]  # a changed section is built again
+    assert recipe.reward.build().component_names == ("format", "correctness")
+    assert len(calls) == 2
+
+
+def test_dynamic_recipe_follows_toolrls_rollout_step() -> None:
+    """ToolRL's dynamic scale on its step t (rollout batches), T = 150: format max
+    max(1, 2 - t/T), min min(-1, -2 + 2t/T); correctness max min(3, 2 + t/T), min
+    max(-3, -2 - t/T). Each rollout batch is `updates_per_generation` optimizer steps here."""
+    recipe = load_recipe(REPO / "recipes" / "toolrl-dynamic-qwen2.5-3b.yaml")
+    k, preset = recipe.grpo.updates_per_generation, recipe.reward.build()
+    for t in (0, 30, 75, 105, 150, 200):
+        got = preset.schedule_values(k * t)
+        assert got["format.high"] == pytest.approx(max(1, 2 - t / 150))
+        assert got["format.low"] == pytest.approx(min(-1, -2 + 2 * t / 150))
+        assert got["correctness.high"] == pytest.approx(min(3, 2 + t / 150))
+        assert got["correctness.low"] == pytest.approx(max(-3, -2 - t / 150))
+
+
 def test_yaml_round_trip_keeps_every_value(tmp_path: Path) -> None:
     recipe = load_recipe(REPO / "recipes" / "quickstart.yaml", ["grpo.beta=0.04", "lora.r=4"])
     path = tmp_path / "recipe.yaml"
@@ -145,8 +224,13 @@ def test_every_shipped_recipe_validates(path: Path) -> None:
     recipe = load_recipe(path)
     assert isinstance(recipe, Recipe) and recipe.description
     # On this machine only what a GPU cluster provides may be missing: the prepared
-    # paper data and vLLM. Everything else (model, trl fields, paths) must check out.
-    allowed = ("data.train: 'data/", "grpo.use_vllm: vllm is not installed")
+    # paper data, vLLM, and (offline, uncached) the Hub model it downloads. Everything
+    # else (trl fields, paths) must check out.
+    allowed = (
+        "data.train: 'data/",
+        "grpo.use_vllm: vllm is not installed",
+        "model.name: model 'Qwen/",
+    )
     problems = [p for p in check_environment(recipe) if not p.startswith(allowed)]
     assert problems == []
 

@@ -9,6 +9,7 @@ import pytest
 from toolzero.training.stopping import (
     add_end_of_turn_to_eos,
     end_turn_after_stop,
+    finish_turns,
     install_stop_strings,
     make_stop_tail,
     turn_end_id,
@@ -23,22 +24,53 @@ PAD, END, EOS = 0, 9, 1
     ("ids", "stopped", "expected"),
     [
         ([5, 6, PAD, PAD], True, [5, 6, END]),  # stopped early, padded: end the turn
-        ([5, 6, 7], True, [5, 6, 7, END]),  # stopped on the last sampled token
+        ([5, 6, 7], True, [5, 6, 7, END]),  # stopped on the last sampled token (vLLM)
         ([5, 6, 7], False, [5, 6, 7]),  # truncated at the length limit: left truncated
         ([5, 6, EOS], False, [5, 6, EOS]),  # the model ended the turn itself
+        ([5, 6, END], True, [5, 6, END]),  # already ended: exactly one end token
         ([], False, []),
     ],
 )
 def test_end_turn_after_stop(ids: list[int], stopped: bool, expected: list[int]) -> None:
-    assert end_turn_after_stop(ids, PAD, END, [EOS], lambda _: stopped) == expected
+    assert end_turn_after_stop(ids, PAD, END, [EOS, END], lambda _: stopped) == expected
 
 
-def test_pad_that_is_eos_is_left_to_trl() -> None:
-    assert end_turn_after_stop([5, EOS, EOS], EOS, END, [EOS], lambda _: True) == [5, EOS, EOS]
+def test_a_pad_that_is_eos_after_a_stop_becomes_the_end_of_turn() -> None:
+    """Qwen base models pad with `<|endoftext|>`, an eos id: TRL keeps one after the stop.
+    The turn must still end with the end-of-turn token, as it does unpadded (vLLM)."""
+    stop_after_6 = lambda ids: ids[-1] == 6  # noqa: E731
+    assert end_turn_after_stop([5, 6, EOS], EOS, END, [EOS, END], stop_after_6) == [5, 6, END]
+    assert end_turn_after_stop([5, 6], EOS, END, [EOS, END], stop_after_6) == [5, 6, END]
+    # An eos the model sampled itself (no stop string before it) is kept.
+    assert end_turn_after_stop([5, 7, EOS], EOS, END, [EOS, END], stop_after_6) == [5, 7, EOS]
 
 
-def test_vllm_gets_native_stop_strings() -> None:
+def test_finish_turns_keeps_vllm_logprobs_aligned() -> None:
+    stop_after_6 = lambda ids: ids[-1] == 6  # noqa: E731
+    ids, logprobs = finish_turns(
+        [[5, 6], [5, 7, EOS], [5, 7, 7]],
+        [[-0.1, -0.2], [-0.3, -0.4, -0.5], [-0.6, -0.7, -0.8]],
+        PAD,
+        END,
+        [EOS, END],
+        stop_after_6,
+    )
+    assert ids == [[5, 6, END], [5, 7, EOS], [5, 7, 7]]
+    # The appended token was not sampled by vLLM: no log-prob (TRL reads None as unscored).
+    assert logprobs == [[-0.1, -0.2, None], [-0.3, -0.4, -0.5], [-0.6, -0.7, -0.8]]
+    assert [len(x) for x in ids] == [len(x) for x in logprobs]
+    assert finish_turns([[5, 6, PAD]], None, PAD, END, [EOS, END], stop_after_6) == (
+        [[5, 6, END]],
+        None,
+    )
+    # Log-probs of dropped padding go with it; the end token's slot is None.
+    padded = finish_turns([[5, 6, PAD, PAD]], [[-0.1, -0.2, 0, 0]], PAD, END, [EOS], stop_after_6)
+    assert padded == ([[5, 6, END]], [[-0.1, -0.2, None]])
+
+
+def test_vllm_gets_native_stop_strings_and_the_end_ids() -> None:
     assert vllm_stop_kwargs(["</a>"]) == {"stop": ["</a>"], "include_stop_str_in_output": True}
+    assert vllm_stop_kwargs([], [1, 106, 1]) == {"stop_token_ids": [1, 106]}
     assert vllm_stop_kwargs([]) == {}
 
 

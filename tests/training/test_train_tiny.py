@@ -115,7 +115,9 @@ def test_run_folder_holds_recipe_checkpoints_and_loadable_final_model(
         QUICKSTART, tiny_overrides(tiny_model, out)
     )
     assert latest_checkpoint(out).name == "checkpoint-2"
-    assert json.loads((out / "run.json").read_text())["status"] == "finished"
+    status = json.loads((out / "run.json").read_text())
+    assert status["status"] == "finished"
+    assert (status["prompts"]["train"]["kept"], status["prompts"]["train"]["dropped"]) == (8, 0)
     model = AutoModelForCausalLM.from_pretrained(result.final_model)
     assert not any("lora" in name for name, _ in model.named_parameters())  # merged
     assert (result.final_model / "tokenizer_config.json").exists()

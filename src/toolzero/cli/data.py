@@ -14,6 +14,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+from toolzero.cli import positive_int
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("data", help="prepare, inspect and convert tool-use data")
@@ -28,7 +30,7 @@ def register(subparsers: Any) -> None:
 
     inspect = commands.add_parser("inspect", help="print rendered prompts, references and stats")
     inspect.add_argument("dir", help="a prepared dataset folder, or any data spec")
-    inspect.add_argument("-n", type=int, default=3, help="how many examples to print (default 3)")
+    inspect.add_argument("-n", type=positive_int, default=3, help="how many examples to print (default 3)")
     inspect.add_argument("--split", choices=("train", "eval"), default="train")
     inspect.add_argument("--protocol", choices=("toolrl", "compact"), default="toolrl")
     inspect.add_argument("--seed", type=int, default=0, help="which examples (random pick)")

@@ -17,7 +17,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from toolzero.cli import positive_int
 from toolzero.protocol import PROTOCOLS
+from toolzero.rewards import PRESET_NAMES
 
 
 def register(subparsers: Any) -> None:
@@ -56,12 +58,12 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "--bench", nargs="+", help="bfcl[:category|group], api_bank[:level], bamboogle, synthetic"
     )
     p.add_argument("--out", help="output folder (rerun to resume)")
-    p.add_argument("--limit", type=int, help="first N items of each category / level")
+    p.add_argument("--limit", type=positive_int, help="first N items of each category / level")
     p.add_argument("--backend", default="hf", choices=["hf", "vllm", "openai"])
     p.add_argument("--protocol", default="toolrl", choices=list(PROTOCOLS), help="prompt protocol")
     p.add_argument("--prefill", default="", help='text the answer starts with, e.g. "<think>"')
-    p.add_argument("--max-new-tokens", type=int, default=512)
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--max-new-tokens", type=positive_int, default=512)
+    p.add_argument("--batch-size", type=positive_int, default=8)
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--stop", nargs="*", default=[], help="stop strings (not kept in the answer)")
     p.add_argument(
@@ -84,18 +86,25 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--search-key-env", default="SERPER_API_KEY")
     p.add_argument("--judge-url", help="OpenAI-compatible endpoint for the Bamboogle LLM judge")
     p.add_argument("--judge-model")
-    p.add_argument("--synthetic-n", type=int, default=100)
+    p.add_argument("--synthetic-n", type=positive_int, default=100)
     p.add_argument("--synthetic-seed", type=int, default=0)
-    p.add_argument("--reward-preset", default="toolrl", help="preset for the synthetic mean reward")
+    p.add_argument(
+        "--reward-preset",
+        default="toolrl",
+        choices=PRESET_NAMES,
+        metavar="PRESET",
+        help="preset for the synthetic mean reward (default toolrl; see `toolzero reward presets`)",
+    )
 
 
 def run_handler(args: argparse.Namespace) -> int:
+    from toolzero.errors import UserError
     from toolzero.evaluation import BenchOptions, evaluate
     from toolzero.evaluation.report import render_report
 
     missing = [f"--{k}" for k in ("model", "bench", "out") if not getattr(args, k)]
     if missing:
-        raise SystemExit(
+        raise UserError(
             f"toolzero eval: {', '.join(missing)} required (or use `eval score` / `eval compare`)"
         )
     options = BenchOptions(
@@ -150,9 +159,10 @@ def score_handler(args: argparse.Namespace) -> int:
 
 def compare_handler(args: argparse.Namespace) -> int:
     from toolzero.evaluation.report import compare_runs
+    from toolzero.user_files import writable_file
 
     table = compare_runs(args.dir_a, args.dir_b)
     print(table)
     if args.out:
-        Path(args.out).write_text(table, encoding="utf-8")
+        writable_file(args.out, "--out").write_text(table, encoding="utf-8")
     return 0

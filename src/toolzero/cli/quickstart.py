@@ -9,7 +9,6 @@ tool-use tasks, evaluate again, and write a report (~15 minutes on a 2-core CPU)
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,11 +25,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from toolzero.quickstart import run_quickstart
-    from toolzero.training.recipe import RecipeError
 
-    try:
-        run_quickstart(args.config, args.overrides)
-    except RecipeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    run_quickstart(args.config, args.overrides)
     return 0

@@ -7,7 +7,6 @@ toolzero report runs/a runs/b --out runs/compare     # overlays the runs
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,14 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     from toolzero.reports import generate_report
+    from toolzero.user_files import writable_dir
 
     out = args.out
     if out is None and len(args.runs) > 1:
         out = "runs/compare-" + "-vs-".join(p.rstrip("/").split("/")[-1] for p in args.runs)
-    try:
-        path = generate_report(args.runs, out)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(path)
+    if out is not None:
+        writable_dir(out)  # a file in the way is an input error, not a crash in the plots
+    print(generate_report(args.runs, out))
     return 0

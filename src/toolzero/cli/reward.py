@@ -9,7 +9,7 @@ an optional `"tools": [names on offer]` for the grounding component;
 output rows are `{"total": float, <component>: float, ...}` in input order. A bad row gets
 a one-line error naming its line and field on stderr and an output row with `"error"`, so
 output lines stay aligned with input lines; the other rows are scored, and the exit code
-is 1 if any row failed.
+is 1 if any row failed. A missing or unreadable file is an `error: ...` line and exit code 2.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+from toolzero.errors import UserError
+from toolzero.rewards import PRESET_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +37,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     explain.add_argument("--completion", help="the completion text (or --input FILE --row N)")
     explain.add_argument("--reference", help="the reference text in ToolRL format")
     explain.add_argument("--input", help="JSONL file to take the case from")
-    explain.add_argument("--row", type=int, default=1, help="1-based row of --input (default 1)")
+    explain.add_argument(
+        "--row",
+        type=int,
+        default=1,
+        help="which row of --input, counted from 1 (the first row is 1; blank lines are "
+        "skipped; default 1)",
+    )
     explain.add_argument(
         "--tools", help="comma-separated names of the tools the prompt offered (for grounding)"
     )
@@ -45,7 +54,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="toolrl", help="reward preset (default: toolrl)")
+    parser.add_argument(
+        "--preset",
+        default="toolrl",
+        choices=PRESET_NAMES,
+        metavar="PRESET",
+        help="reward preset (default: toolrl): " + ", ".join(PRESET_NAMES),
+    )
     parser.add_argument("--step", type=int, default=0, help="training step (for schedules)")
     parser.add_argument(
         "--total-steps",
@@ -53,15 +68,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="total training steps (for schedules over the fraction done)",
     )
-
-
-def _preset_or_exit(name: str):
-    from toolzero.rewards import get_preset
-
-    try:
-        return get_preset(name)
-    except ValueError as exc:
-        sys.exit(f"toolzero reward: --preset: {exc}")
 
 
 def _score_row(preset, line_no: int, line: str, step: int, total: int | None) -> tuple[dict, str]:
@@ -84,7 +90,7 @@ def _score_row(preset, line_no: int, line: str, step: int, total: int | None) ->
     try:
         return preset.score(row["completion"], row["reference"], step, total, tools), ""
     except ValueError as exc:  # a schedule that needs --total-steps
-        sys.exit(f"toolzero reward: {exc}")
+        raise UserError(f"--preset {preset.name}: {exc}") from exc
 
 
 def _is_tool_list(tools: object) -> bool:
@@ -93,9 +99,16 @@ def _is_tool_list(tools: object) -> bool:
 
 
 def run_score(args: argparse.Namespace) -> int:
-    preset = _preset_or_exit(args.preset)
+    from toolzero.rewards import get_preset
+    from toolzero.user_files import writable_file
+
+    preset = get_preset(args.preset)
     source = sys.stdin if args.input == "-" else _open(args.input)
-    sink = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+    sink = (
+        sys.stdout
+        if args.output == "-"
+        else writable_file(args.output, "--output").open("w", encoding="utf-8")
+    )
     failures = 0
     with source, sink:
         for line_no, line in enumerate(source, start=1):
@@ -110,34 +123,53 @@ def run_score(args: argparse.Namespace) -> int:
 
 
 def _open(path: str):
-    try:
-        return open(path, encoding="utf-8")
-    except OSError as exc:
-        sys.exit(f"toolzero reward: --input: cannot read {path}: {exc.strerror}")
+    import io
+
+    from toolzero.user_files import read_text
+
+    return io.StringIO(read_text(path, "--input", "give a JSONL file of {completion, reference}"))
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    from toolzero.rewards import get_preset
     from toolzero.rewards.explain import explain
 
-    preset = _preset_or_exit(args.preset)
+    preset = get_preset(args.preset)
     completion, reference = args.completion, args.reference
     tools = [t.strip() for t in args.tools.split(",") if t.strip()] if args.tools else None
     if args.input:
-        with _open(args.input) as f:
-            lines = [ln for ln in f if ln.strip()]
-        if not 1 <= args.row <= len(lines):
-            sys.exit(f"toolzero reward: --row {args.row}: the file has {len(lines)} rows")
-        row = json.loads(lines[args.row - 1])
+        row = _input_row(args.input, args.row)
         completion, reference = row.get("completion"), row.get("reference")
         tools = row.get("tools", tools)
         if not _is_tool_list(tools):
-            sys.exit(
-                f"toolzero reward: --row {args.row}: field 'tools' must be a list of tool names"
-            )
+            raise UserError(f"--row {args.row}: field 'tools' must be a list of tool names")
+        for name, value in (("completion", completion), ("reference", reference)):
+            if not isinstance(value, str):
+                raise UserError(f"--row {args.row} of {args.input}: field {name!r} missing or not a string")
     if not isinstance(completion, str) or not isinstance(reference, str):
-        sys.exit("toolzero reward explain: give --completion and --reference, or --input FILE")
+        raise UserError("reward explain: give --completion and --reference, or --input FILE")
     print(explain(preset, completion, reference, args.step, args.total_steps, tools))
     return 0
+
+
+def _input_row(path: str, row: int) -> dict:
+    """Row `row` (counted from 1, blank lines skipped) of a JSONL file, as a JSON object."""
+    from toolzero.user_files import json_line
+
+    with _open(path) as f:
+        lines = [(n, ln) for n, ln in enumerate(f, start=1) if ln.strip()]
+    if not 1 <= row <= len(lines):
+        raise UserError(
+            f"--row {row}: rows are counted from 1 and {path} has {len(lines)} row(s); "
+            f"give --row 1 to {len(lines)}"
+            if lines
+            else f"--input {path} has no rows; give a JSONL file of {{completion, reference}}"
+        )
+    number, line = lines[row - 1]
+    value = json_line(line, path, number)
+    if not isinstance(value, dict):
+        raise UserError(f"{path} line {number}: expected a JSON object with completion, reference")
+    return value
 
 
 def run_presets(args: argparse.Namespace) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
 logger = logging.getLogger(__name__)
 
@@ -33,31 +32,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from toolzero.errors import UserError
     from toolzero.training.recipe import RecipeError, load_recipe
     from toolzero.training.recipe_checks import check_environment
 
     if args.config and args.resume:
-        print("error: give --config or --resume, not both", file=sys.stderr)
-        return 2
-    try:
-        if args.resume:
-            from toolzero.run_folder import recipe_path
+        raise UserError("give --config or --resume, not both (a resumed run keeps its recipe)")
+    if args.resume:
+        from toolzero.run_folder import recipe_path
 
-            path = recipe_path(args.resume)
-            recipe = load_recipe(path, [*args.overrides, f"run.output_dir={args.resume}"])
-        else:
-            recipe = load_recipe(args.config, args.overrides)
-        if args.dry_run:
-            problems = check_environment(recipe)
-            if problems:
-                raise RecipeError(problems, args.config or args.resume)
-            print(recipe.to_yaml(), end="")
-            return 0
-        from toolzero.training.run import train
+        path = recipe_path(args.resume)
+        recipe = load_recipe(path, [*args.overrides, f"run.output_dir={args.resume}"])
+    else:
+        recipe = load_recipe(args.config, args.overrides)
+    if args.dry_run:
+        problems = check_environment(recipe)
+        if problems:
+            raise RecipeError(problems, args.config or args.resume or "recipe (defaults)")
+        print(recipe.to_yaml(), end="")
+        return 0
+    from toolzero.training.run import train
 
-        result = train(recipe, resume=bool(args.resume))
-    except RecipeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    result = train(recipe, resume=bool(args.resume))
     print(f"run folder: {result.run_dir}\nfinal model: {result.final_model}")
     return 0

@@ -25,6 +25,7 @@ from typing import Any
 from toolzero.data.report import DataReport
 from toolzero.data.sources import FORMATS, load_source
 from toolzero.protocol.types import Example
+from toolzero.user_files import BadInputError, MissingInputError, read_text, writable_file
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +36,9 @@ DEFAULT_SYNTHETIC_N = 1000
 
 
 def write_jsonl(path: Path, examples: Iterable[Example]) -> int:
-    """Write examples one JSON per line; returns how many."""
+    """Write examples one JSON per line (parent folders created); returns how many."""
     n = 0
-    with path.open("w", encoding="utf-8") as f:
+    with writable_file(path).open("w", encoding="utf-8") as f:
         for example in examples:
             f.write(json.dumps(example.to_dict(), ensure_ascii=False) + "\n")
             n += 1
@@ -47,13 +48,13 @@ def write_jsonl(path: Path, examples: Iterable[Example]) -> int:
 def read_jsonl(path: Path) -> list[Example]:
     """Examples from a toolzero JSONL file; a bad line is an error naming file and line."""
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(read_text(path, "dataset file").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             out.append(Example.from_dict(json.loads(line)))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-            raise ValueError(
+            raise BadInputError(
                 f"{path} line {n}: not a toolzero example ({err}); re-run `toolzero data prepare`"
             ) from err
     return out
@@ -85,7 +86,7 @@ def load_prepared(directory: str | Path) -> tuple[list[Example], list[Example]]:
     """(train, eval) examples of a prepared folder."""
     path = Path(directory)
     if not is_prepared(path):
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"{path} is not a prepared dataset (no {TRAIN_FILE}); build one with "
             "`toolzero data prepare --recipe recipes/data/synthetic.yaml --out DIR`"
         )
@@ -142,5 +143,7 @@ def synthetic_examples(spec: str) -> list[Example]:
         n = int(parts[1]) if len(parts) > 1 else DEFAULT_SYNTHETIC_N
         seed = int(parts[2]) if len(parts) > 2 else 0
     except ValueError:
-        raise ValueError(f"bad synthetic spec {spec!r}: use synthetic[:SPLIT[:N[:SEED]]]") from None
+        raise BadInputError(
+            f"bad synthetic spec {spec!r}: use synthetic[:SPLIT[:N[:SEED]]], e.g. synthetic:train:100"
+        ) from None
     return generate_examples(n, seed=seed, split=split)

@@ -32,12 +32,14 @@ from toolzero.data.sources import load_source
 from toolzero.data.stats import describe_examples
 from toolzero.data.validation import ValidationConfig, validate_examples
 from toolzero.protocol.types import Example
+from toolzero.user_files import writable_dir
 
 logger = logging.getLogger(__name__)
 
 
 def prepare_dataset(recipe: DataRecipe, out: str | Path) -> dict[str, Any]:
     """Build and save the recipe's dataset into `out`; returns the summary."""
+    writable_dir(out)  # a bad --out fails before the sources load
     train, eval_, report = build_mix(recipe)
     summary = {
         "recipe": recipe.to_dict(),

@@ -27,6 +27,8 @@ from typing import Any
 from toolzero.data.augment import AUGMENTATION_NAMES
 from toolzero.data.sources import FORMAT_NAMES
 from toolzero.data.validation import ValidationConfig
+from toolzero.errors import ConfigError
+from toolzero.user_files import read_text, yaml_problem
 
 
 @dataclass(frozen=True)
@@ -65,26 +67,33 @@ class DataRecipe:
         return dataclasses.asdict(self)
 
 
-class RecipeError(ValueError):
-    """A recipe with problems; the message lists all of them."""
+class RecipeError(ConfigError):
+    """A recipe with problems; the message lists all of them.
+
+    `RecipeError(problems, source)`; a single message string is one problem.
+    """
+
+    def __init__(self, problems: str | list[str], source: str = "data recipe") -> None:
+        super().__init__([problems] if isinstance(problems, str) else problems, source)
 
 
 def load_recipe(path: str | Path) -> DataRecipe:
-    """Read and check a recipe file."""
+    """Read and check a recipe file (missing, unreadable or not YAML: a `UserError`)."""
     import yaml
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"data recipe not found: {path}")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return parse_recipe(raw, name=path.stem)
+    text = read_text(path, "data recipe", "give a YAML file such as recipes/data/synthetic.yaml")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RecipeError([f"not valid YAML: {yaml_problem(exc)}"], f"data recipe {path}") from None
+    return parse_recipe(raw, name=Path(path).stem)
 
 
 def parse_recipe(raw: Any, name: str = "") -> DataRecipe:
     """A `DataRecipe` from parsed YAML; raises `RecipeError` listing every problem."""
     problems: list[str] = []
     if not isinstance(raw, dict):
-        raise RecipeError(f"recipe {name!r}: expected a mapping at the top level")
+        raise RecipeError(["expected a mapping at the top level"], f"data recipe {name!r}")
     _unknown(
         raw,
         ("name", "seed", "eval_fraction", "eval", "sources", "filters", "augment"),
@@ -108,9 +117,7 @@ def parse_recipe(raw: Any, name: str = "") -> DataRecipe:
     if not isinstance(seed, int):
         problems.append(f"seed: must be an integer, got {seed!r}")
     if problems:
-        raise RecipeError(
-            f"recipe {name!r} has {len(problems)} problem(s):\n  - " + "\n  - ".join(problems)
-        )
+        raise RecipeError(problems, f"data recipe {name!r}")
     return DataRecipe(
         sources, str(raw.get("name") or name), seed, float(fraction), eval_sources, filters, augment
     )

@@ -24,6 +24,7 @@ from typing import Any
 from toolzero.evaluation.generation import ModelUnderTest, run_dialogues
 from toolzero.evaluation.results import ItemStore, clip_text
 from toolzero.protocol.parser import parse_completion
+from toolzero.user_files import BadInputError, MissingInputError, read_text
 
 LEVELS = (1, 2, 3)
 ENV_DIR = "TOOLZERO_API_BANK_DIR"
@@ -32,7 +33,7 @@ ENV_DIR = "TOOLZERO_API_BANK_DIR"
 def api_bank_dir(path: str | Path | None = None) -> Path:
     folder = path or os.environ.get(ENV_DIR)
     if not folder:
-        raise FileNotFoundError(
+        raise MissingInputError(
             "API-Bank needs its data folder: pass --api-bank-dir (or set TOOLZERO_API_BANK_DIR) "
             "to a folder with api_bank_level1.json, api_bank_level2.json, api_bank_level3.json "
             "(ToolRL's repository, benchmarks/API-Bank/)"
@@ -44,13 +45,19 @@ def load_level(folder: Path, level: int) -> list[dict[str, Any]]:
     """One level's items as {id, level, system, user, gold}; malformed rows named."""
     path = folder / f"api_bank_level{level}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found (API-Bank level {level})")
-    rows = json.loads(path.read_text(encoding="utf-8"))
+        raise MissingInputError(
+            f"{path} not found (API-Bank level {level}); --api-bank-dir must hold "
+            "api_bank_level1.json ... api_bank_level3.json"
+        )
+    try:
+        rows = json.loads(read_text(path, f"API-Bank level {level}"))
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"{path}: not valid JSON ({exc})") from None
     items = []
     for i, row in enumerate(rows):
         missing = [k for k in ("system", "user", "answer") if k not in row]
         if missing:
-            raise ValueError(
+            raise BadInputError(
                 f"{path} row {i}: missing {missing}; expected ToolRL's API-Bank fields"
             )
         gold = row["answer"] if isinstance(row["answer"], list) else [row["answer"]]

@@ -12,6 +12,8 @@ completions exclude the prompt. `stop` strings end a completion and are *not* pa
   greedy at temperature 0; CPU or GPU, wherever the model is. Generation also ends at any
   chat end-of-turn token (`<end_of_turn>`, `<|im_end|>`...) the vocabulary has.
 - `VLLMBackend(model_path)`: vLLM on a GPU; `vllm` is imported only when one is built.
+  Its engine reads the generation config from disk (Gemma's base file lists only
+  `<eos>`), so it is given the same end-of-turn ids as `stop_token_ids`.
 - `OpenAIBackend(base_url, model)`: any OpenAI-compatible HTTP server (see `openai_backend`).
 
 `make_backend` builds one from a model name and a backend name; `toolzero.evaluation.runner`
@@ -35,7 +37,8 @@ BACKENDS = ("hf", "vllm", "openai")
 
 def stop_token_ids(model: Any, tokenizer: Any) -> list[int]:
     """The model's eos ids plus every chat end-of-turn token the vocabulary has as one
-    token: the Gemma base file lists only `<eos>`, yet its turns end with `<end_of_turn>`."""
+    token: the Gemma base file lists only `<eos>`, yet its turns end with `<end_of_turn>`.
+    `model` may be None (vLLM adds its own generation config's eos itself)."""
     eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
     ids = [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
     vocab = tokenizer.get_vocab()
@@ -138,6 +141,7 @@ class VLLMBackend:
         self.llm = vllm.LLM(model=model, **engine_kwargs)
         self.tokenizer = self.llm.get_tokenizer()
         self.progress = progress
+        self.stop_ids = stop_token_ids(None, self.tokenizer)
 
     def generate(
         self,
@@ -154,6 +158,7 @@ class VLLMBackend:
             temperature=temperature,
             stop=stop or None,
             include_stop_str_in_output=keep_stop,
+            stop_token_ids=self.stop_ids,
         )
         inputs = [
             {"prompt_token_ids": self.tokenizer(p, add_special_tokens=False)["input_ids"]}

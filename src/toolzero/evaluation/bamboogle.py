@@ -15,7 +15,6 @@ Data: a JSON/JSONL file of `{"Question", "Answer"}` rows (`--bamboogle-file` or
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from toolzero.evaluation.results import ItemStore, clip_text
 from toolzero.evaluation.search import SearchBackend, format_hits
 from toolzero.protocol.parser import parse_completion
 from toolzero.protocol.types import Example, Message, ToolSpec
+from toolzero.user_files import BadInputError, json_document, json_line, read_text
 
 HUB_ID = "chiayewken/bamboogle"
 ENV_FILE = "TOOLZERO_BAMBOOGLE_FILE"
@@ -43,11 +43,11 @@ def load_bamboogle(path: str | Path | None = None) -> list[dict[str, str]]:
     """Rows {id, question, answer}; from a file, or from the Hub for users."""
     path = path or os.environ.get(ENV_FILE)
     if path:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path, "--bamboogle-file")
         rows = (
-            json.loads(text)
+            json_document(text, path)
             if text.lstrip().startswith("[")
-            else [json.loads(x) for x in text.splitlines() if x.strip()]
+            else [json_line(x, path, n) for n, x in enumerate(text.splitlines(), 1) if x.strip()]
         )
     else:
         from datasets import load_dataset
@@ -60,7 +60,7 @@ def load_bamboogle(path: str | Path | None = None) -> list[dict[str, str]]:
             or not isinstance(row.get("Question"), str)
             or "Answer" not in row
         ):
-            raise ValueError(f"Bamboogle row {i}: needs 'Question' and 'Answer' fields")
+            raise BadInputError(f"Bamboogle row {i}: needs 'Question' and 'Answer' fields")
         items.append(
             {"id": f"bamboogle-{i}", "question": row["Question"], "answer": str(row["Answer"])}
         )

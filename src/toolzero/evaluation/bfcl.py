@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from toolzero.errors import ConfigError
 from toolzero.evaluation import bfcl_official as official
 from toolzero.evaluation.bfcl_items import calls_from_rows, decode_calls, single_turn_example
 from toolzero.evaluation.bfcl_multi_turn import (
@@ -32,6 +33,7 @@ from toolzero.evaluation.bfcl_multi_turn import (
 from toolzero.evaluation.bfcl_summary import summarize_bfcl
 from toolzero.evaluation.generation import ModelUnderTest, RunStats, SingleTurn, run_dialogues
 from toolzero.evaluation.results import ItemStore, clip_text
+from toolzero.user_files import read_text, writable_dir
 
 logger = logging.getLogger(__name__)
 
@@ -114,42 +116,44 @@ def run_bfcl(
 
 
 def read_predictions(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a predictions file, with every problem named by line (all at once)."""
-    rows, errors, seen = [], [], set()
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                errors.append(f"line {number}: not JSON ({exc})")
-                continue
-            item_id = row.get("id") if isinstance(row, dict) else None
-            if not isinstance(item_id, str):
-                errors.append(
-                    f'line {number}: needs a string "id" (a BFCL id like "simple_python_0")'
-                )
-            elif official.category_of(item_id) not in official.ALL_CATEGORIES:
-                errors.append(
-                    f"line {number}: {item_id!r} is not an id of a BFCL category toolzero scores"
-                )
-            elif official.entry_by_id(item_id) is None:
-                errors.append(f"line {number}: {item_id!r} is not in BFCL's data")
-            elif item_id in seen:
-                errors.append(f"line {number}: {item_id!r} appears twice")
-            elif not any(k in row for k in ("completion", "calls", "turns")):
-                errors.append(
-                    f'line {number}: give "completion" (model text), "calls" or, for multi-turn, "turns"'
-                )
-            else:
-                seen.add(item_id)
-                rows.append(row)
+    """Rows of a predictions file; every problem named by line, all at once (`ConfigError`)."""
+    rows: list[dict[str, Any]] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    text = read_text(path, "--predictions", 'give a JSONL file of {"id", "completion"} rows')
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            errors.append(f"line {number}: not JSON ({exc}); fix or remove the line")
+            continue
+        item_id = row.get("id") if isinstance(row, dict) else None
+        if not isinstance(item_id, str):
+            errors.append(f'line {number}: needs a string "id" (a BFCL id like "simple_python_0")')
+        elif official.category_of(item_id) not in official.ALL_CATEGORIES:
+            errors.append(
+                f"line {number}: {item_id!r} is not an id of a BFCL category toolzero scores "
+                "(ids look like simple_python_0)"
+            )
+        elif official.entry_by_id(item_id) is None:
+            errors.append(f"line {number}: {item_id!r} is not in BFCL's data")
+        elif item_id in seen:
+            errors.append(
+                f"line {number}: {item_id!r} appears twice (first on line {seen[item_id]}); "
+                "keep one prediction per id"
+            )
+        elif not any(k in row for k in ("completion", "calls", "turns")):
+            errors.append(
+                f'line {number}: give "completion" (model text), "calls" or, for multi-turn, "turns"'
+            )
+        else:
+            seen[item_id] = number
+            rows.append(row)
     if errors:
-        shown = "\n  ".join(errors[:20]) + (
-            f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
-        )
-        raise ValueError(f"{path}: {len(errors)} problem(s):\n  {shown}")
+        shown = errors[:20] + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])
+        raise ConfigError(shown, f"--predictions {path}")
     return rows
 
 
@@ -163,7 +167,10 @@ def score_prediction(row: dict[str, Any]) -> dict[str, Any]:
     turns = row.get("turns")
     if turns is None:  # one completion or call list for a multi-turn item: one turn, one step
         turns = [[row["completion"] if "completion" in row else row["calls"]]]
-    executed, problems = executed_from_prediction(turns)
+    entry = official.entry_by_id(item_id)
+    if entry is None:
+        raise KeyError(f"{item_id!r} is not a BFCL multi-turn item")
+    executed, problems = executed_from_prediction(turns, entry)
     if executed is None:
         verdict = official.Verdict(False, "multi_turn:inference_error", tuple(problems))
     else:
@@ -182,7 +189,7 @@ def score_bfcl_predictions(path: str | Path, out_dir: str | Path) -> dict[str, A
     from tqdm.auto import tqdm
 
     rows = read_predictions(path)
-    items_path = Path(out_dir) / "bfcl" / "items.jsonl"
+    items_path = writable_dir(out_dir) / "bfcl" / "items.jsonl"
     items_path.unlink(missing_ok=True)
     store = ItemStore(items_path)
     start = time.perf_counter()

@@ -10,6 +10,13 @@ without a readable call ends the turn; more than BFCL's step limit (20) ends the
 (force-terminated, a wrong answer). The checker then replays the model's calls and the
 ground truth from the initial state and compares states and responses.
 
+BFCL's executor `eval`s call strings, so every call of the model is first vetted by
+`bfcl_offered_tools.vet_call`: a call to anything but a tool the item offers (a
+builtin such as `open`, a `_private` method, another API's method), with a key that is
+not a parameter, or with a value that is not JSON data, is never executed, neither in
+the dialogue nor in the checker's replay; the model sees "Error during execution: no
+such tool: NAME (offered: ...)" as that call's result and goes on, as after any error.
+
 Scoring saved predictions uses the same check without running a model: a `turns` list
 of turns, each a list of steps, each step a completion string or a list of calls.
 """
@@ -27,6 +34,7 @@ from toolzero.evaluation.bfcl_items import (
     decode_calls,
     messages_from_bfcl,
 )
+from toolzero.evaluation.bfcl_offered_tools import Vetted, offered_tools, vet_call
 from toolzero.evaluation.results import clip_text
 from toolzero.protocol.parser import parse_completion
 from toolzero.protocol.types import Example, Message, ToolCall, ToolSpec
@@ -53,6 +61,7 @@ class MultiTurnDialogue:
         self.functions = list(self.entry["function"])
         self.holdout = dict(self.entry.get("missed_function") or {})
         self.messages: list[Message] = []
+        self.offered = offered_tools(self.entry)
         self.instance_name = official.fresh_instance_name()
         self.turn_index = -1
         self.steps_in_turn = 0
@@ -87,45 +96,57 @@ class MultiTurnDialogue:
 
     def advance(self, answer: str) -> None:
         calls, problems = decode_calls(answer)
-        executable, refused = official.to_execution_form(calls or [])
+        vetted = [vet_call(c, self.offered) for c in calls or []]
         step: dict[str, Any] = {
             "completion": clip_text(answer, STEP_TEXT_LIMIT),
             "calls": [c.to_dict() for c in calls or []],
-            "executed": executable,
-            "problems": problems + refused,
+            "executed": [v.call_string for v in vetted if v.call_string],
+            "problems": problems + [f"refused: {v.refusal}" for v in vetted if v.refusal],
         }
         self.turns[-1].append(step)
-        if not executable:
+        if not calls:
             self._start_turn(self.turn_index + 1)
             return
-        results, _ = official.import_bfcl().execute(
-            func_call_list=executable,
-            initial_config=self.entry.get("initial_config", {}),
-            involved_classes=self.entry["involved_classes"],
-            model_name=self.instance_name,
-            test_entry_id=self.id,
-            long_context="long_context" in self.category,
-            is_evaL_run=False,
-        )
-        step["results"] = [clip_text(str(r), STEP_TEXT_LIMIT) for r in results]
+        observations = self._observations(vetted)
+        step["results"] = [clip_text(o, STEP_TEXT_LIMIT) for o in observations]
         parsed = parse_completion(answer)
         self.messages.append(
             Message(
                 role="assistant",
                 content=parsed.response or "",
-                tool_calls=tuple(calls or ()),
+                tool_calls=tuple(calls),
                 reasoning=parsed.think,
             )
         )
-        names = [c.split("(", 1)[0] for c in executable]
         self.messages.extend(
-            Message(role="tool", content=str(r), name=n)
-            for n, r in zip(names, results, strict=False)
+            Message(role="tool", content=o, name=c.name)
+            for c, o in zip(calls, observations, strict=True)
         )
         self.steps_in_turn += 1
         if self.steps_in_turn > self.max_steps:
             self.force_quit = True
             self._finish()
+
+    def _observations(self, vetted: list[Vetted]) -> list[str]:
+        """Each call's result, in call order: BFCL's execution of the vetted calls; for a
+        refused call, the refusal in BFCL's error form (the executor never sees it)."""
+        executable = [v.call_string for v in vetted if v.call_string]
+        results: list[Any] = []
+        if executable:
+            results, _ = official.import_bfcl().execute(
+                func_call_list=executable,
+                initial_config=self.entry.get("initial_config", {}),
+                involved_classes=self.entry["involved_classes"],
+                model_name=self.instance_name,
+                test_entry_id=self.id,
+                long_context="long_context" in self.category,
+                is_evaL_run=False,
+            )
+        executed = iter(results)
+        return [
+            str(next(executed)) if v.call_string else f"Error during execution: {v.refusal}"
+            for v in vetted
+        ]
 
 
 def score_dialogue(dialogue: MultiTurnDialogue) -> dict[str, Any]:
@@ -141,12 +162,16 @@ def score_dialogue(dialogue: MultiTurnDialogue) -> dict[str, Any]:
     }
 
 
-def executed_from_prediction(turns: Any) -> tuple[list[list[list[str]]] | None, list[str]]:
-    """Call strings per turn and step from a predictions-file `turns` value."""
+def executed_from_prediction(
+    turns: Any, entry: dict[str, Any]
+) -> tuple[list[list[list[str]]] | None, list[str]]:
+    """Call strings per turn and step from a predictions-file `turns` value for `entry`;
+    a call `vet_call` refuses is a problem, not a call string."""
     if not isinstance(turns, list) or not all(isinstance(t, list) for t in turns):
         return None, ["'turns' must be a list of turns, each a list of steps"]
     out: list[list[list[str]]] = []
     problems: list[str] = []
+    offered = offered_tools(entry)
     for turn in turns:
         steps = []
         for step in turn:
@@ -155,8 +180,8 @@ def executed_from_prediction(turns: Any) -> tuple[list[list[list[str]]] | None, 
                 calls, found = decode_calls(step)
             else:
                 calls, found = calls_from_rows(step)
-            executable, refused = official.to_execution_form(calls or [])
-            problems += found + refused
-            steps.append(executable)
+            vetted = [vet_call(c, offered) for c in calls or []]
+            problems += found + [f"refused: {v.refusal}" for v in vetted if v.refusal]
+            steps.append([v.call_string for v in vetted if v.call_string])
         out.append(steps)
     return out, problems

@@ -25,7 +25,6 @@ import copy
 import functools
 import itertools
 import os
-import re
 import sys
 import threading
 import types
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolzero.protocol.types import ToolCall
+from toolzero.user_files import BadInputError
 
 CHECKER_MODEL_NAME = "toolzero"  # no "_": BFCL maps "_" in model names to "/"
 BFCL_VERSION_PIN = "2026.3.23"
@@ -84,7 +84,6 @@ CHECKER_ERRORS = (
     RecursionError,
 )
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _import_lock = threading.Lock()
 
 
@@ -116,7 +115,7 @@ def _import_bfcl() -> types.SimpleNamespace:
         underscore_to_dot=False
     )
     from bfcl_eval import utils
-    from bfcl_eval.constants import default_prompts, enums
+    from bfcl_eval.constants import default_prompts, enums, executable_backend_config
     from bfcl_eval.eval_checker.ast_eval import ast_checker
     from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_checker, multi_turn_utils
 
@@ -126,6 +125,7 @@ def _import_bfcl() -> types.SimpleNamespace:
         multi_turn_checker=multi_turn_checker.multi_turn_checker,
         multi_turn_utils=multi_turn_utils,
         execute=multi_turn_utils.execute_multi_turn_func_call,
+        api_class_modules=executable_backend_config.CLASS_FILE_PATH_MAPPING,
         Language=enums.Language,
         max_steps=default_prompts.MAXIMUM_STEP_LIMIT,
         holdout_prompt=default_prompts.DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_FC,
@@ -139,7 +139,7 @@ def resolve_categories(names: list[str] | tuple[str, ...]) -> list[str]:
     ['simple_python', 'live_simple', 'live_multiple']
     >>> resolve_categories(["nope"])
     Traceback (most recent call last):
-    ValueError: unknown BFCL category 'nope'; choose from groups ['all', 'non_live', 'live', 'multi_turn', 'single_turn', 'ast'] or categories simple_python, simple_java, simple_javascript, multiple, parallel, parallel_multiple, irrelevance, live_simple, live_multiple, live_parallel, live_parallel_multiple, live_irrelevance, live_relevance, multi_turn_base, multi_turn_miss_func, multi_turn_miss_param, multi_turn_long_context
+    toolzero.user_files.BadInputError: unknown BFCL category 'nope'; choose from groups ['all', 'non_live', 'live', 'multi_turn', 'single_turn', 'ast'] or categories simple_python, simple_java, simple_javascript, multiple, parallel, parallel_multiple, irrelevance, live_simple, live_multiple, live_parallel, live_parallel_multiple, live_irrelevance, live_relevance, multi_turn_base, multi_turn_miss_func, multi_turn_miss_param, multi_turn_long_context
     """
     wanted: set[str] = set()
     for name in names:
@@ -149,7 +149,7 @@ def resolve_categories(names: list[str] | tuple[str, ...]) -> list[str]:
         elif name in ALL_CATEGORIES:
             wanted.add(name)
         else:
-            raise ValueError(
+            raise BadInputError(
                 f"unknown BFCL category {name!r}; choose from groups {list(GROUPS)} "
                 f"or categories {', '.join(ALL_CATEGORIES)}"
             )
@@ -229,27 +229,6 @@ class Verdict:
 def to_ast_form(calls: list[ToolCall] | tuple[ToolCall, ...]) -> list[dict[str, Any]]:
     """Calls in the decoded form BFCL's AST checker reads: `[{name: {arg: value}}]`."""
     return [{c.name: c.arguments} for c in calls]
-
-
-def to_execution_form(calls: list[ToolCall] | tuple[ToolCall, ...]) -> tuple[list[str], list[str]]:
-    """Calls as the Python call strings BFCL executes (its `convert_to_function_call`).
-
-    BFCL `eval`s these strings against its simulated APIs, so a name or key that is not a
-    plain identifier (which could smuggle code) is refused; values are `repr`s of JSON
-    values and cannot. Returns (call strings, problems).
-
-    >>> to_execution_form([ToolCall("cd", {"folder": "doc"}), ToolCall("x; import os", {})])
-    (["cd(folder='doc')"], ["refused call 'x; import os': not an identifier"])
-    """
-    out, problems = [], []
-    for call in calls:
-        bad = [k for k in (call.name, *call.arguments) if not _IDENTIFIER.match(str(k))]
-        if bad:
-            problems.append(f"refused call {call.name!r}: not an identifier")
-            continue
-        args = ",".join(f"{k}={v!r}" for k, v in call.arguments.items())
-        out.append(f"{call.name}({args})")
-    return out, problems
 
 
 def language_of(category: str) -> Any:
@@ -345,7 +324,9 @@ def release_instances(model_name: str) -> None:
 
 def check_multi_turn(item_id: str, turns: list[list[list[str]]]) -> Verdict:
     """The official multi-turn verdict. `turns[t][s]` holds the call strings the model made
-    at step `s` of turn `t` (steps without calls are dropped, as BFCL's runner does)."""
+    at step `s` of turn `t` (steps without calls are dropped, as BFCL's runner does).
+
+    BFCL `eval`s these strings: they must come from `bfcl_offered_tools.vet_call`."""
     entry = entry_by_id(item_id, with_hints=False)
     answer = ground_truth(item_id)
     if entry is None or answer is None:

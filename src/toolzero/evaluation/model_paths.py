@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from toolzero import run_folder
+from toolzero.user_files import MissingInputError
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def resolve_checkpoint(name_or_path: str | Path) -> str | Path:
     if latest is not None:
         logger.info("run folder %s: evaluating its latest checkpoint, %s", path, latest.name)
         return latest
-    raise FileNotFoundError(
+    raise MissingInputError(
         f"{path} holds no model: expected config.json or adapter_config.json in it, in "
         "final/, or in checkpoint-N/ folders"
     )

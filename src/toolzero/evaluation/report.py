@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from toolzero import run_folder
+from toolzero.user_files import BadInputError, MissingInputError, read_text
 
 CHART_NAME = "bfcl_categories.png"
 
@@ -205,8 +206,14 @@ def headline_metrics(summary: dict[str, Any]) -> dict[str, float | None]:
 def load_summary(run_dir: str | Path) -> dict[str, Any]:
     path = run_folder.summary_path(run_dir)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: is {run_dir} a `toolzero eval` output folder?")
-    return json.loads(path.read_text(encoding="utf-8"))
+        raise MissingInputError(
+            f"{path} not found: is {run_dir} a `toolzero eval` output folder? "
+            "Give folders written by `toolzero eval` or `toolzero eval score`"
+        )
+    try:
+        return json.loads(read_text(path, "evaluation summary"))
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"{path}: not valid JSON ({exc}); rerun the evaluation") from None
 
 
 def compare_runs(dir_a: str | Path, dir_b: str | Path) -> str:

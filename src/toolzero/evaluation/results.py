@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from toolzero import run_folder
+from toolzero.user_files import BadInputError
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class ItemStore:
                 try:
                     rows.append(json.loads(line))
                 except ValueError as exc:
-                    raise ValueError(
+                    raise BadInputError(
                         f"{self.path}:{number} is not valid JSON ({exc}); delete that line to redo its item"
                     ) from exc
         return rows
@@ -125,7 +126,7 @@ class RunManifest:
             diff = [k for k in MANIFEST_KEYS if old.get(k, defaults[k]) != new.get(k)]
             if diff:
                 changes = "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in diff)
-                raise ValueError(
+                raise BadInputError(
                     f"{out_dir} holds results of a different run ({changes}); "
                     "use a new --out folder, or delete the old one to start over"
                 )

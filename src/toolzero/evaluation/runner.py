@@ -28,6 +28,14 @@ from toolzero.evaluation import bfcl_official
 from toolzero.evaluation.backends import make_backend
 from toolzero.evaluation.generation import ModelUnderTest
 from toolzero.evaluation.results import RunManifest
+from toolzero.models import model_reference_problem
+from toolzero.user_files import (
+    BadInputError,
+    MissingInputError,
+    require_dir,
+    require_file,
+    writable_dir,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,16 +80,70 @@ def parse_benches(benches: list[str] | str) -> dict[str, list[str]]:
                 out[current].append(token)
                 continue
             if name not in BENCHMARKS:
-                raise ValueError(
-                    f"unknown benchmark {name!r}; choose from {BENCHMARKS} (e.g. bfcl:simple_python)"
+                raise BadInputError(
+                    f"--bench: unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)} "
+                    "(e.g. bfcl:simple_python)"
                 )
             out.setdefault(name, [])
             if sub:
                 out[name].append(sub)
             current = name if colon else None
     if not out:
-        raise ValueError("no benchmark given")
+        raise BadInputError("--bench: no benchmark given; e.g. --bench bfcl:simple_python")
     return out
+
+
+def api_bank_levels(sub: list[str]) -> tuple[int, ...]:
+    """`api_bank:1,3` -> (1, 3); none -> every level; anything else is a `BadInputError`."""
+    from toolzero.evaluation.api_bank import LEVELS
+
+    if not sub:
+        return LEVELS
+    if not all(s.isdigit() and int(s) in LEVELS for s in sub):
+        raise BadInputError(
+            f"--bench api_bank:{','.join(sub)}: API-Bank levels are {', '.join(map(str, LEVELS))}"
+        )
+    return tuple(int(s) for s in sub)
+
+
+def check_inputs(
+    model: Any, selected: dict[str, list[str]], opts: BenchOptions, backend: str = "hf"
+) -> None:
+    """Raise a `UserError` for anything the user named that cannot work, before the model
+    loads or the manifest is written: the backend, the model reference, BFCL categories,
+    API-Bank levels and folder, Bamboogle's search and file, the synthetic reward preset."""
+    check_backend(model, backend)
+    if isinstance(model, str) and (problem := model_reference_problem(model)):
+        raise MissingInputError(f"--model: {problem}")
+    if isinstance(model, str) and Path(model).expanduser().is_dir():
+        from toolzero.evaluation.model_paths import resolve_checkpoint
+
+        resolve_checkpoint(Path(model).expanduser())  # a folder without weights: raises
+    if "bfcl" in selected:
+        try:
+            bfcl_official.resolve_categories(selected["bfcl"] or ["all"])
+        except BadInputError as exc:
+            raise BadInputError(f"--bench bfcl: {exc}") from None
+    if "api_bank" in selected:
+        from toolzero.evaluation.api_bank import api_bank_dir
+
+        api_bank_levels(selected["api_bank"])
+        require_dir(api_bank_dir(opts.api_bank_dir), "--api-bank-dir")
+    if "bamboogle" in selected:
+        if not (opts.search_url or opts.search_index):
+            make_search(opts)  # raises, naming the two ways to give a search backend
+        index = opts.search_index
+        if index and not opts.search_url and not Path(index).expanduser().exists():
+            raise MissingInputError(f"--search-index: no such file or folder: {index}")
+        if opts.bamboogle_file:
+            require_file(opts.bamboogle_file, "--bamboogle-file", "give Bamboogle as JSON or JSONL")
+    if "synthetic" in selected:
+        from toolzero.rewards import get_preset
+
+        try:
+            get_preset(opts.reward_preset)
+        except ValueError as exc:
+            raise BadInputError(f"--reward-preset: {exc}") from None
 
 
 def _model_label(model: Any) -> str:
@@ -105,10 +167,9 @@ def _run_bench(
 
         return run_bfcl(mut, out, sub or ["all"], limit, batch_size)
     if name == "api_bank":
-        from toolzero.evaluation.api_bank import LEVELS, run_api_bank
+        from toolzero.evaluation.api_bank import run_api_bank
 
-        levels = tuple(int(s) for s in sub) if sub else LEVELS
-        return run_api_bank(mut, out, opts.api_bank_dir, levels, limit, batch_size)
+        return run_api_bank(mut, out, opts.api_bank_dir, api_bank_levels(sub), limit, batch_size)
     if name == "bamboogle":
         from toolzero.evaluation.bamboogle import run_bamboogle
 
@@ -128,6 +189,22 @@ def _run_bench(
     return run_synthetic(mut, out, n, opts.synthetic_seed, opts.reward_preset, batch_size)
 
 
+def check_backend(model: Any, backend: str) -> None:
+    """The backend can serve this model here: vLLM installed, a URL for `openai`."""
+    import importlib.util
+
+    if backend == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise BadInputError(
+            "--backend vllm: vLLM is not installed; pip install 'toolzero[vllm]' on a GPU "
+            "machine, or use --backend hf"
+        )
+    if backend == "openai" and not (isinstance(model, str) and model.startswith("http")):
+        raise BadInputError(
+            f"--backend openai: --model must be the server's base URL "
+            f"(e.g. http://localhost:8000/v1), got {model!r}"
+        )
+
+
 def make_search(opts: BenchOptions) -> Any:
     from toolzero.evaluation.search import BM25Search, HTTPSearch
 
@@ -135,7 +212,7 @@ def make_search(opts: BenchOptions) -> Any:
         return HTTPSearch(opts.search_url, opts.search_key_env, k=opts.search_k)
     if opts.search_index:
         return BM25Search.from_path(opts.search_index, k=opts.search_k)
-    raise ValueError(
+    raise BadInputError(
         "Bamboogle needs a search backend: --search-index DOCS (a local BM25 index over a "
         "JSONL/JSON file or a folder of .txt files) or --search-url URL (a web search API)"
     )
@@ -180,6 +257,8 @@ def evaluate(
     selected = parse_benches(benches)
     if isinstance(model, str) and model.startswith(("http://", "https://")):
         backend = "openai"
+    check_inputs(model, selected, opts, backend)
+    writable_dir(out_dir)
     out = Path(out_dir)
     manifest = RunManifest(
         model=_model_label(model),

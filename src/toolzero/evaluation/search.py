@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from toolzero.user_files import BadInputError, json_document, json_line, read_text
+
 _WORD = re.compile(r"\w+")
 
 
@@ -64,13 +66,13 @@ def read_documents(path: str | Path) -> list[SearchHit]:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".md") and p.is_file())
         return [SearchHit(p.stem, p.read_text(encoding="utf-8", errors="replace")) for p in files]
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, "--search-index")
     if path.suffix == ".json":
-        rows = json.loads(text)
+        rows = json_document(text, path)
         numbered = list(enumerate(rows, start=1))
     else:
         numbered = [
-            (n, json.loads(line))
+            (n, json_line(line, path, n))
             for n, line in enumerate(text.splitlines(), start=1)
             if line.strip()
         ]
@@ -82,10 +84,10 @@ def read_documents(path: str | Path) -> list[SearchHit]:
             else None
         )
         if not isinstance(body, str):
-            raise ValueError(f"{path} row {n}: needs a 'text' (or 'contents') string field")
+            raise BadInputError(f"{path} row {n}: needs a 'text' (or 'contents') string field")
         docs.append(SearchHit(str(row.get("title", "")), body))
     if not docs:
-        raise ValueError(f"{path}: no documents")
+        raise BadInputError(f"{path}: no documents; give a JSONL/JSON file or a folder of .txt")
     return docs
 
 

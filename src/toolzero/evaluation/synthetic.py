@@ -10,15 +10,14 @@ quickstart uses it before and after training. Per item:
 - `right_tools`: the multiset of called tool names equals the reference's (no call for a
   task that needs none);
 - `exact_match`: the multiset of calls equals the reference's, names and arguments, with
-  BFCL's value normalisation (strings lower-cased without spaces and `,./-_*^`; ints
-  equal to floats of the same value);
+  BFCL's value normalisation (`toolzero.rewards.matching.normalize_value`: strings
+  lower-cased without spaces and `,./-_*^`; ints equal to floats of the same value);
 - `reward`: the total (and each component) under a reward preset (default `toolrl`).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -27,32 +26,12 @@ from toolzero.evaluation.generation import ModelUnderTest, SingleTurn, run_dialo
 from toolzero.evaluation.results import ItemStore, clip_text
 from toolzero.protocol.parser import parse_completion
 from toolzero.protocol.types import Example, ToolCall
+from toolzero.rewards.matching import value_key
 
 DEFAULT_N = 100
-_STRIP = re.compile(r"[ ,./\-_*^]")
-
-
-def normalize_value(value: Any) -> Any:
-    """BFCL-style normal form of an argument value (for multiset comparison).
-
-    >>> normalize_value({"City": "New York", "n": 2})
-    {'City': 'newyork', 'n': 2.0}
-    """
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        return _STRIP.sub("", value).lower().replace("'", '"')
-    if isinstance(value, list | tuple):
-        return [normalize_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: normalize_value(v) for k, v in value.items()}
-    return value
-
-
 def call_key(call: ToolCall) -> str:
-    return json.dumps([call.name, normalize_value(call.arguments)], sort_keys=True)
+    """A call's name and BFCL-normalised arguments as text: equal keys, equal calls."""
+    return json.dumps([call.name, value_key(call.arguments)])
 
 
 def score_answer(example: Example, answer: str, preset: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import yaml
 
 from toolzero import run_folder
 from toolzero.run_folder import REWARD_PREFIX, SCHEDULE_PREFIX
+from toolzero.user_files import MissingInputError
 
 
 @dataclass
@@ -71,7 +72,7 @@ def load_run(path: str | Path) -> RunData:
     path = Path(path)
     metrics = run_folder.metrics_path(path)
     if not metrics.exists():
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"{path}: no {metrics.name}; give a run folder written by `toolzero train`"
         )
     return RunData(

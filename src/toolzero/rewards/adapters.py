@@ -2,12 +2,16 @@
 `compute_score`.
 
 TRL (`GRPOTrainer(reward_funcs=...)`): one function per component, named after it, so TRL
-logs each component's mean under `rewards/<name>/mean`; keep `reward_weights` at 1.0, since
-weights and ranges are applied here from the preset's schedules. Each function reads the
-dataset column `reference` (and `tools`, the names on offer, where the data has it) and the
-step from `trainer_state`; the first one also logs the
-schedule values in force (`schedule/<component>.<param>`). No trainer import: any engine
-with the same calling convention can use them.
+logs each component under `rewards/<name>/mean` and `/std`. The functions share one
+`BatchScorer`: the first to see a batch scores every completion once with the whole preset
+and the others read their component's value from that result, so a preset of N components
+costs one scoring pass per batch, not N. Weights and ranges are applied here, from the
+preset (a component's weight, possibly a schedule): leave TRL's `reward_weights` unset
+(all 1). Each function reads the dataset column `reference` (and `tools`, the names on
+offer, where the data has it), and the step and total steps from `trainer_state`
+(`global_step`, `max_steps`); the first function also logs the schedule values in force
+(`schedule/<component>.<param>`). No trainer import: any engine with the same calling
+convention can use them.
 
 verl: `compute_score(data_source, solution_str, ground_truth, extra_info)` returns a dict
 with `score` (verl's key for the total) and every component; the preset, the step and the
@@ -38,51 +42,84 @@ def completion_text(completion: Any) -> str:
 
 
 def trl_reward_functions(
-    preset: str | RewardPreset,
-    total_steps: int | None,
-    prefill: str = "",
-    reference_column: str = "reference",
+    preset: str | RewardPreset, prefill: str = "", reference_column: str = "reference"
 ) -> list[Callable[..., list[float]]]:
-    """One TRL reward function per component of the preset.
+    """One TRL reward function per component of the preset, sharing one scoring pass.
 
     `prefill` is text the prompt already opened the answer with (e.g. `"<think>"`): it is
     put back in front of each completion so the reward sees the whole answer.
     """
-    preset = get_preset(preset)
-    functions = []
-    for index, component in enumerate(preset.components):
-        functions.append(_component_function(preset, index, total_steps, prefill, reference_column))
-        functions[-1].__name__ = component.name
-        functions[-1].__qualname__ = component.name
-    return functions
+    scorer = BatchScorer(get_preset(preset), prefill, reference_column)
+    return [scorer.component_function(name) for name in scorer.preset.component_names]
 
 
-def _component_function(preset, index, total_steps, prefill, reference_column):
-    name = preset.components[index].name
+class BatchScorer:
+    """Scores a batch once for all of a preset's components; keeps the last batch's scores.
 
-    def reward(
-        prompts: list, completions: list, completion_ids: list | None = None, **kwargs: Any
-    ) -> list[float]:
-        if reference_column not in kwargs:
-            raise KeyError(
-                f"reward {name!r} needs the dataset column {reference_column!r} "
-                f"(columns seen: {sorted(k for k in kwargs if k != 'trainer_state')})"
-            )
-        state = kwargs.get("trainer_state")
-        step = int(getattr(state, "global_step", 0) or 0)
-        total = total_steps or int(getattr(state, "max_steps", 0) or 0) or None
-        log_metric = kwargs.get("log_metric")
-        if index == 0 and log_metric is not None:
-            for key, value in preset.schedule_values(step, total).items():
-                log_metric(f"schedule/{key}", value)
-        references = kwargs[reference_column]
+    The cache key is the batch's content (step, total steps, completions, references, tools
+    on offer), not the order of calls: TRL calls the component functions one after another
+    on the same batch, so the first scores and the rest read; a function called alone, or
+    on another batch, scores that batch itself. Scores are a pure function of that key, so
+    a hit returns exactly what scoring again would.
+    """
+
+    def __init__(self, preset: RewardPreset, prefill: str, reference_column: str) -> None:
+        self.preset = preset
+        self.prefill = prefill
+        self.reference_column = reference_column
+        self._key: tuple | None = None
+        self._scores: list[dict[str, float]] = []
+
+    def component_function(self, name: str) -> Callable[..., list[float]]:
+        """TRL's reward function for one component (named after it, for TRL's logs)."""
+        first = name == self.preset.component_names[0]
+
+        def reward(
+            prompts: list, completions: list, completion_ids: list | None = None, **kwargs: Any
+        ) -> list[float]:
+            if self.reference_column not in kwargs:
+                raise KeyError(
+                    f"reward {name!r} needs the dataset column {self.reference_column!r} "
+                    f"(columns seen: {sorted(k for k in kwargs if k != 'trainer_state')})"
+                )
+            step, total = training_position(kwargs.get("trainer_state"))
+            log_metric = kwargs.get("log_metric")
+            if first and log_metric is not None:
+                for key, value in self.preset.schedule_values(step, total).items():
+                    log_metric(f"schedule/{key}", value)
+            scores = self.scores(completions, kwargs[self.reference_column], kwargs, step, total)
+            return [s[name] for s in scores]
+
+        reward.__name__ = reward.__qualname__ = name
+        return reward
+
+    def scores(
+        self,
+        completions: list,
+        references: list[str],
+        kwargs: dict[str, Any],
+        step: int,
+        total: int | None,
+    ) -> list[dict[str, float]]:
+        """Every component's value for each completion of the batch (scored once)."""
+        texts = tuple(self.prefill + completion_text(c) for c in completions)
         offered = kwargs.get("tools") or [None] * len(references)
-        return [
-            preset.score(prefill + completion_text(c), ref, step, total, tools)[name]
-            for c, ref, tools in zip(completions, references, offered, strict=True)
-        ]
+        tools = tuple(None if t is None else tuple(t) for t in offered)
+        key = (step, total, texts, tuple(references), tools)
+        if key != self._key:
+            self._scores = [
+                self.preset.score(text, ref, step, total, names)
+                for text, ref, names in zip(texts, references, tools, strict=True)
+            ]
+            self._key = key
+        return self._scores
 
-    return reward
+
+def training_position(trainer_state: Any) -> tuple[int, int | None]:
+    """(step, total steps) from TRL's trainer state: the one source of both in training."""
+    step = int(getattr(trainer_state, "global_step", 0) or 0)
+    total = int(getattr(trainer_state, "max_steps", 0) or 0) or None
+    return step, total
 
 
 def verl_compute_score(

@@ -1,9 +1,20 @@
 """ToolRL's tool-call correctness reward, at fine, intermediate and coarse granularity.
 
-Range [low, high] (ToolRL: [−3, 3]). With the defaults this is ToolRL's definition exactly
-(REFERENCE.md §2–3): the predicted block is the text between the first `<tool_call>` and
-the next `</tool_call>`, one JSON object per line; any unparsable line, or an item ToolRL's
-code cannot read, scores `low`; an identical list scores `high`; otherwise
+Range [low, high] (ToolRL: [−3, 3]). With the defaults this is ToolRL's definition exactly,
+branch by branch, on the completion text (chat markers cut, whitespace stripped):
+
+1. a reference without `<tool_call>` scores 0;
+2. a completion lacking `<tool_call>` or `</tool_call>` scores `low` (an unclosed block
+   too: ToolRL asserts both tags);
+3. the predicted block is the text between the first `<tool_call>` and the next
+   `</tool_call>`, stripped and split on `\n`; a line that is not one JSON value (an empty
+   block included) scores `low`;
+4. a list equal to the reference's (Python `==`, order-sensitive) scores `high`;
+5. `coarse`: anything else scores `low`;
+6. an item ToolRL's code cannot read where it reads it (not an object with a `name`,
+   unhashable names being counted, a reference call without a sized `parameters` at fine
+   granularity, a same-name pair whose `parameters` are not both objects) scores `low`;
+7. otherwise
 
     S = Jaccard(reference names, predicted names)
         + Σ over reference calls g, in order, of the best unused same-name prediction's
@@ -11,10 +22,10 @@ code cannot read, scores `low`; an identical list scores `high`; otherwise
     correctness = (high − low) · S / S_max + low,   S_max = 1 + Σ_g (1 + |keys(g)|)
 
 The improvements are options, off by default: `parser="robust"` (read what the protocol
-parser reads: several blocks, JSON lists, `arguments`; unreadable items count as wrong
-calls instead of zeroing everything), `matching="optimal"`, `values="normalized"`, and
-`penalize_spurious_calls` (a call where the reference has none scores `low`, where ToolRL
-gives 0).
+parser reads: several blocks, JSON lists, `arguments`, unclosed blocks; unreadable items
+count as wrong calls instead of zeroing everything), `matching="optimal"`,
+`values="normalized"`, and `penalize_spurious_calls` (a call where the reference has none
+scores `low`, where ToolRL gives 0).
 """
 
 from __future__ import annotations
@@ -30,8 +41,8 @@ from toolzero.rewards.matching import (
     ValueMode,
     assign,
     multiset_jaccard,
-    normalize_value,
     score_pair,
+    value_key,
     values_equal,
 )
 
@@ -48,11 +59,12 @@ class CorrectnessReport:
 
     value: float
     reason: str
+    pairs: list[PairScore] = field(default_factory=list)
+    predicted: list[Any] = field(default_factory=list)
+    expected: list[Any] = field(default_factory=list)
     score: float = 0.0
     score_max: float = 0.0
     name_score: float = 0.0
-    pairs: list[PairScore] = field(default_factory=list)
-    predicted: list[Any] = field(default_factory=list)
 
 
 def correctness_reward(
@@ -113,48 +125,88 @@ def correctness_report(
     predicted, problem = _predicted_items(completion, parser)
     if problem:
         return CorrectnessReport(low, problem, predicted=predicted)
-    gold = list(reference.calls)
+    gold = _gold_items(reference, parser)
     if predicted == gold:
         return CorrectnessReport(
-            high, "the predicted calls equal the reference exactly", predicted=predicted
+            high, "the predicted calls equal the reference exactly", [], predicted, gold
         )
-    if parser == "toolrl":
-        problem = _toolrl_unreadable(predicted, gold, granularity)
-        if problem:
-            return CorrectnessReport(low, problem, predicted=predicted)
     if granularity == "coarse":
         return CorrectnessReport(
-            low, "coarse: the call list differs from the reference", predicted=predicted
+            low, "coarse: the call list differs from the reference", [], predicted, gold
         )
+    try:
+        return _partial_match(
+            gold, predicted, low, high, granularity, refined, parser, matching, values
+        )
+    except _ToolRLRaises as unreadable:
+        return CorrectnessReport(low, str(unreadable), [], predicted, gold)
+
+
+class _ToolRLRaises(Exception):
+    """ToolRL's code raises on this item (inside its `try`), so the score is `low`."""
+
+
+def _partial_match(gold, predicted, low, high, granularity, refined, parser, matching, values):
+    """Step 6–7 of the module docstring: names Jaccard, then each reference call's match."""
+    if parser == "toolrl":
+        _check_readable(gold, predicted, refined, granularity)
     names = [p.get("name") if isinstance(p, dict) else None for p in predicted]
-    name_score = multiset_jaccard([g["name"] for g in gold], names, binary=refined)
-    by_name: dict[Any, list[int]] = {}
-    for index, name in enumerate(names):
-        if not isinstance(name, list | dict):
-            by_name.setdefault(name, []).append(index)
-    scorer = _pair_scorer(gold, predicted, granularity, refined, values)
-    pairs = assign(len(gold), lambda r: by_name.get(gold[r]["name"], ()), scorer, matching)
-    if granularity == "intermediate":
-        score_max = 1.0 + len(gold)
-    else:
-        score_max = 1.0 + sum(1 + len(g["parameters"]) for g in gold)
-    score = name_score + sum(p.score for p in pairs)
-    value = (high - low) * score / score_max + low
+    gold_names = [g["name"] for g in gold]
+    name_score = multiset_jaccard(gold_names, names, binary=refined)
+
+    def candidates(r: int) -> list[int]:
+        # ToolRL's test (`p["name"] != g["name"]` skips), so unhashable names work too.
+        return [i for i, name in enumerate(names) if name == gold_names[r]]
+
+    scorer = _pair_scorer(gold, predicted, granularity, refined, values, parser)
+    pairs = assign(len(gold), candidates, scorer, matching)
+    score_max = 1.0
+    score = name_score
+    for g in gold:  # summed in ToolRL's order, so the value is the same to the last bit
+        score_max += 1.0 if granularity == "intermediate" else 1.0 + len(g["parameters"])
+    for pair in pairs:
+        score += pair.score
     return CorrectnessReport(
-        value,
+        (high - low) * score / score_max + low,
         f"partial match S={score:g} of {score_max:g}",
+        pairs,
+        predicted,
+        gold,
         score,
         score_max,
         name_score,
-        pairs,
-        predicted,
     )
+
+
+def _check_readable(gold: list[Any], predicted: list[Any], refined: bool, granularity: str):
+    """Raise `_ToolRLRaises` where ToolRL's scoring raises before matching any pair."""
+    for side, items in (("reference", gold), ("predicted", predicted)):
+        for item in items:
+            if not isinstance(item, dict) or "name" not in item:
+                raise _ToolRLRaises(f'a {side} item is not an object with a "name"')
+    gold_names = [g["name"] for g in gold]
+    names = [p["name"] for p in predicted]
+    counted = gold_names != names and not refined  # only then are names counted (hashed)
+    if counted and any(isinstance(n, list | dict) for n in (*gold_names, *names)):
+        raise _ToolRLRaises("a tool name is not a string (a list or an object)")
+    if granularity == "fine":
+        for g in gold:
+            if not isinstance(g.get("parameters"), str | list | dict):
+                raise _ToolRLRaises(f'the reference call to {g["name"]!r} has no "parameters"')
 
 
 def _has_call_block(completion: Completion, parser: CallParser) -> bool:
     if parser == "toolrl":
         return "<tool_call>" in completion.text
     return completion.parsed.has_call_block
+
+
+def _gold_items(reference: Reference, parser: CallParser) -> list[Any]:
+    """The reference's calls as the parser compares them: ToolRL's decoded lines as they
+    are, or the readable calls."""
+    if parser == "toolrl" and reference.items is not None:
+        return list(reference.items)
+    return list(reference.calls)
 
 
 def _predicted_items(completion: Completion, parser: CallParser) -> tuple[list[Any], str]:
@@ -169,6 +221,8 @@ def _predicted_items(completion: Completion, parser: CallParser) -> tuple[list[A
     text = completion.text
     if "<tool_call>" not in text:
         return [], "no <tool_call> tag"
+    if "</tool_call>" not in text:
+        return [], "no </tool_call> tag (an unclosed block scores the minimum in ToolRL)"
     block = text.split("<tool_call>")[1].split("</tool_call>")[0].strip()
     items = []
     for number, line in enumerate(block.split("\n"), start=1):
@@ -185,36 +239,20 @@ def _predicted_items(completion: Completion, parser: CallParser) -> tuple[list[A
     return items, ""
 
 
-def _toolrl_unreadable(predicted: list[Any], gold: list[dict[str, Any]], granularity: str) -> str:
-    """The predictions on which ToolRL's code raises (and so scores `low`), if any."""
-    for item in predicted:
-        if not isinstance(item, dict) or "name" not in item:
-            return 'a predicted item is not an object with a "name"'
-        if isinstance(item["name"], list | dict):  # unhashable: ToolRL's Counter raises
-            return "a predicted tool name is not a string"
-    if granularity != "fine":
-        return ""
-    gold_names = {g["name"] for g in gold}
-    for item in predicted:
-        if item["name"] in gold_names and not isinstance(item.get("parameters"), dict):
-            return f'the call to {item["name"]!r} has no "parameters" object'
-    return ""
-
-
-def _pair_scorer(gold, predicted, granularity, refined, value_mode):
+def _pair_scorer(gold, predicted, granularity, refined, value_mode, parser):
     def scorer(r: int, p: int) -> PairScore | None:
-        pred = predicted[p]
-        if not isinstance(pred, dict) or pred.get("name") != gold[r]["name"]:
-            return None
+        pred, ref = predicted[p], gold[r]
         if granularity == "intermediate":
-            equal = (
-                pred == gold[r]
-                if value_mode == "exact"
-                else (normalize_value(pred) == normalize_value(gold[r]))
-            )
+            if value_mode == "exact":
+                equal = pred == ref
+            else:
+                equal = value_key(pred, typed_strings=True) == value_key(ref, typed_strings=True)
             return PairScore(r, p, 1.0 if equal else 0.0)
-        pair = score_pair(r, gold[r], p, pred["parameters"], value_mode, binary_keys=refined)
-        return pair
+        if parser == "toolrl" and not (
+            isinstance(pred.get("parameters"), dict) and isinstance(ref["parameters"], dict)
+        ):
+            raise _ToolRLRaises(f'the call to {ref["name"]!r} has no "parameters" object')
+        return score_pair(r, ref, p, pred["parameters"], value_mode, binary_keys=refined)
 
     return scorer
 

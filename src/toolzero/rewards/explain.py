@@ -88,7 +88,7 @@ def _why(function: str, comp: Completion, ref, params: dict) -> list[str]:
         matched = {p.reference_index for p in report.pairs}
         out += [
             f"ref call {i} unmatched"
-            for i in range(len(ref.calls))
+            for i in range(len(report.expected))
             if i not in matched and report.score_max
         ]
         return out

@@ -6,10 +6,10 @@ keeps them fast.
 
 A `Reference` is read from reference text in ToolRL's format in one of two ways:
 - `toolrl` reads it as ToolRL does (substring tests for the expected shape; the call block
-  is the text between the first `<tool_call>` and the next `</tool_call>`, one JSON object
-  per line). Where ToolRL's reading crashes (about 4% of its own data, whose `<think>`
-  text mentions `<tool_call>`), the robust reading below is used instead, so every
-  reference has a defined value.
+  is the text between the first `<tool_call>` and the next `</tool_call>`, stripped, one
+  JSON value per line, kept as decoded in `items`). Where ToolRL's reading crashes (a line
+  is not JSON: about 4% of its own data, whose `<think>` text mentions `<tool_call>`), the
+  robust reading below is used instead, so every reference has a defined value.
 - `robust` reads it with `toolzero.protocol.parse_completion` (tags inside `<think>` are
   ignored, `arguments` and `parameters` both accepted).
 References repeat (G completions per prompt), so parsing is cached.
@@ -47,10 +47,12 @@ class Completion:
 class Reference:
     """What a correct answer looks like: its shape and its calls as plain dicts.
 
-    `calls` are `{"name": str, "parameters": dict}` dicts (the shape ToolRL compares
-    against); `fallback` tells that ToolRL's own reading failed and the robust one was used.
-    `tools` names the tools the prompt offered, where the caller knows them (training rows
-    carry them in a `tools` column); `None` when unknown.
+    `calls` are the readable calls as `{"name": str, "parameters": dict}` dicts (the shape
+    ToolRL compares against); `items` is the call block exactly as ToolRL decodes it, one
+    JSON value per line, whatever their shape (`toolrl` reading only; `None` otherwise):
+    ToolRL's correctness compares those. `fallback` tells that ToolRL's own reading failed
+    and the robust one was used. `tools` names the tools the prompt offered, where the
+    caller knows them (training rows carry them in a `tools` column); `None` when unknown.
     """
 
     text: str
@@ -59,6 +61,7 @@ class Reference:
     calls: tuple[dict[str, Any], ...]
     fallback: bool = False
     tools: tuple[str, ...] | None = None
+    items: tuple[Any, ...] | None = None
 
     def offered_tools(self) -> frozenset[str]:
         """The tools on offer: `tools` where known, else at least the reference's own."""
@@ -102,9 +105,9 @@ def _read_reference_cached(text: str, mode: ReferenceMode) -> Reference:
         has_call, has_response = "<tool_call>" in text, "<response>" in text
         if not has_call:
             return Reference(text, False, has_response, ())
-        calls = _toolrl_reference_calls(text)
-        if calls is not None:
-            return Reference(text, True, has_response, calls)
+        items = _toolrl_reference_items(text)
+        if items is not None:
+            return Reference(text, True, has_response, _readable_calls(items), items=items)
     elif mode != "robust":
         raise ValueError(f"unknown reference mode {mode!r}; use 'toolrl' or 'robust'")
     parsed = parse_completion(text)
@@ -118,21 +121,24 @@ def _read_reference_cached(text: str, mode: ReferenceMode) -> Reference:
     )
 
 
-def _toolrl_reference_calls(text: str) -> tuple[dict[str, Any], ...] | None:
-    """ToolRL's reading of the reference calls, or None where ToolRL would crash."""
+def _toolrl_reference_items(text: str) -> tuple[Any, ...] | None:
+    """The reference's call block as ToolRL decodes it, or None where ToolRL crashes."""
     block = text.split("<tool_call>")[1].split("</tool_call>")[0].strip()
+    try:
+        return tuple(json.loads(line) for line in block.split("\n"))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _readable_calls(items: tuple[Any, ...]) -> tuple[dict[str, Any], ...]:
+    """The items that are calls (a string `name`; `parameters` or `arguments` an object)."""
     calls = []
-    for line in block.split("\n"):
-        try:
-            value = json.loads(line)
-        except (ValueError, RecursionError):
-            return None
+    for value in items:
         if not isinstance(value, dict) or not isinstance(value.get("name"), str):
-            return None
+            continue
         params = value.get("parameters", value.get("arguments", {}))
-        if not isinstance(params, dict):
-            return None
-        calls.append({"name": value["name"], "parameters": params})
+        if isinstance(params, dict):
+            calls.append({"name": value["name"], "parameters": params})
     return tuple(calls)
 
 

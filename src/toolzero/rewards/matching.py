@@ -4,14 +4,16 @@ reference calls (ToolRL's greedy order, or the optimal Hungarian assignment).
 Value equality comes in two strengths:
 - `exact`: Python's `==` on the decoded JSON, exactly what ToolRL compares (`"1" != 1`,
   but `1 == 1.0`, as in Python).
-- `normalized`: BFCL-style tolerance. Strings compare after lower-casing and removing
-  spaces and `,./-_*^`; a number and a numeric string are equal when their values are;
-  `"true"`/`"false"` equal booleans; lists and objects compare element-wise.
+- `normalized`: BFCL's tolerance (`normalize_value`, the rule the synthetic benchmark's
+  exact match uses too): strings compare after removing spaces and `,./-_*^`, lower-casing
+  and reading `'` as `"`; an int equals the float of the same value. On top of it, for a
+  training signal, a string that spells a number or `true`/`false` counts as that value
+  (`"3"` equals `3`), which BFCL's type check would not accept.
 """
 
 from __future__ import annotations
 
-import math
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -21,7 +23,9 @@ from typing import Any, Literal
 ValueMode = Literal["exact", "normalized"]
 Matching = Literal["greedy", "optimal"]
 
-_STRIP = re.compile(r"[\s,./\-_*^]")
+# The characters BFCL's AST checker removes from strings before comparing them.
+_BFCL_STRIP = re.compile(r"[ ,./\-_*^]")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
 def multiset_jaccard(
@@ -49,38 +53,75 @@ def multiset_jaccard(
     return common / union if union > 0 else 0.0
 
 
-def normalize_value(value: Any) -> Any:
-    """BFCL-style canonical form used by `normalized` comparison.
+def normalize_value(value: Any, *, typed_strings: bool = False) -> Any:
+    """BFCL's normal form of an argument value, as plain JSON values: the one rule for
+    "normalised" comparison, in rewards and in the synthetic benchmark.
 
-    >>> normalize_value("New York, NY") == normalize_value("new york ny")
-    True
-    >>> normalize_value("3") == normalize_value(3.0)
-    True
+    - a string: spaces and `,./-_*^` removed, lower-cased, `'` read as `"` (BFCL's AST
+      checker does exactly this, so "April 1, 2024" equals "april 1 2024");
+    - an int: the float of the same value (BFCL accepts an int where a float is expected),
+      or the int itself where no float has its value; a float stays;
+    - a boolean or null stays itself: it is neither a number nor a string;
+    - a list or tuple: a list of its elements' normal forms, in order;
+    - an object: the same keys (unchanged) with their values' normal forms.
+
+    With `typed_strings` (the reward's `normalized` values; not BFCL) a string that is a
+    JSON number, or `true`/`false` in any case, is first read as that value, spaces around
+    it ignored. Compare normal forms with `value_key`, which keeps `true` apart from `1.0`
+    (Python's `==` does not).
+
+    >>> normalize_value({"City": "New York, NY", "n": 2, "ok": True, "tags": ("A-1",)})
+    {'City': 'newyorkny', 'n': 2.0, 'ok': True, 'tags': ['a1']}
+    >>> normalize_value(["3", " TRUE"]), normalize_value(["3", " TRUE"], typed_strings=True)
+    (['3', 'true'], [3.0, True])
     """
-    if isinstance(value, bool):
+    if isinstance(value, str) and typed_strings:
+        value = _typed(value)
+    if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else str(value)
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
+    if isinstance(value, int):
         try:
-            number = float(lowered)
-        except ValueError:
-            return _STRIP.sub("", lowered)
-        return number if math.isfinite(number) else _STRIP.sub("", lowered)
-    if isinstance(value, list):
-        return tuple(normalize_value(v) for v in value)
+            as_float = float(value)
+        except OverflowError:
+            return value
+        return as_float if as_float == value else value
+    if isinstance(value, str):
+        return _BFCL_STRIP.sub("", value).lower().replace("'", '"')
+    if isinstance(value, list | tuple):
+        return [normalize_value(v, typed_strings=typed_strings) for v in value]
     if isinstance(value, dict):
-        return tuple(sorted((str(k), repr(normalize_value(v))) for k, v in value.items()))
+        return {k: normalize_value(v, typed_strings=typed_strings) for k, v in value.items()}
     return value
 
 
+def _typed(text: str) -> Any:
+    """The number or boolean a string spells, or the string."""
+    bare = text.strip()
+    if bare.lower() in ("true", "false"):
+        return bare.lower() == "true"
+    if _JSON_NUMBER.fullmatch(bare):
+        try:
+            return json.loads(bare)
+        except ValueError:  # more digits than Python converts to an int
+            return text
+    return text
+
+
+def value_key(value: Any, *, typed_strings: bool = False) -> str:
+    """The canonical text of `normalize_value(value)`: two values are equal under the rule
+    exactly when their keys are (object keys in any order).
+
+    >>> value_key({"b": True, "a": "X"}) == value_key({"a": "x", "b": True}) != value_key({"a": "x", "b": 1})
+    True
+    """
+    return json.dumps(normalize_value(value, typed_strings=typed_strings), sort_keys=True)
+
+
 def values_equal(reference: Any, predicted: Any, mode: ValueMode = "exact") -> bool:
+    """Python's `==` (`exact`, as ToolRL compares) or equal normal forms (`normalized`)."""
     if mode == "exact":
         return bool(predicted == reference)
-    return normalize_value(predicted) == normalize_value(reference)
+    return value_key(predicted, typed_strings=True) == value_key(reference, typed_strings=True)
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from toolzero.errors import ConfigError
 from toolzero.rewards.correctness import correctness_reward
 from toolzero.rewards.format import format_reward, partial_format_reward
 from toolzero.rewards.grounding import grounding_reward
@@ -130,13 +131,6 @@ class RewardPreset:
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     values[f"{component.name}.{key}"] = float(value)
         return values
-
-    def is_dynamic(self) -> bool:
-        return any(
-            _is_schedule(v) and v.kind != "constant"
-            for c in self.components
-            for v in (*c.params.values(), c.weight)
-        )
 
 
 @lru_cache(maxsize=8192)
@@ -306,42 +300,25 @@ def build_preset(config: Mapping[str, Any]) -> RewardPreset:
             correctness: {matching: optimal, high: {kind: linear, start: 2, end: 3}}
             length: {function: length, target_words: 256, weight: 0.5}
 
-    Raises `ValueError` listing every problem at once.
+    A component's `weight` (a number or a schedule) is the one place weights are set.
+    Raises `ConfigError` whose `problems` list every problem at once, one per field.
     """
+    name = config.get("preset", "toolzero")
+    if name not in PRESETS:
+        raise ConfigError(
+            [f"reward.preset: {name!r} is unknown; choose one of {', '.join(PRESET_NAMES)}"],
+            "reward",
+        )
+    base = PRESETS[name]
     problems: list[str] = []
-    base = get_preset(config.get("preset", "toolzero"))
     comps = {c.name: c for c in base.components}
-    for name in config.get("remove", []) or []:
-        if comps.pop(name, None) is None:
-            problems.append(f"reward.remove: {name!r} is not a component of {base.name!r}")
-    for name, changes in (config.get("components") or {}).items():
-        if not isinstance(changes, Mapping):
-            problems.append(f"reward.components.{name}: expected a mapping of parameters")
-            continue
-        changes = dict(changes)
-        function = changes.pop("function", comps[name].function if name in comps else None)
-        if function not in FUNCTIONS:
-            problems.append(
-                f"reward.components.{name}.function: {function!r} unknown; "
-                f"choose one of {sorted(FUNCTIONS)}"
-            )
-            continue
-        weight = changes.pop("weight", comps[name].weight if name in comps else 1.0)
-        params = dict(comps[name].params) if name in comps else {}
-        for key, value in changes.items():
-            try:
-                params[key] = (
-                    as_schedule(value)
-                    if isinstance(value, int | float | dict) and not isinstance(value, bool)
-                    else value
-                )
-            except ValueError as exc:
-                problems.append(f"reward.components.{name}.{key}: {exc}")
-        try:
-            weight = as_schedule(weight)
-        except ValueError as exc:
-            problems.append(f"reward.components.{name}.weight: {exc}")
-        comps[name] = Component(name, function, params, weight)
+    for removed in config.get("remove", []) or []:
+        if comps.pop(removed, None) is None:
+            problems.append(f"reward.remove: {removed!r} is not a component of {base.name!r}")
+    for comp_name, changes in (config.get("components") or {}).items():
+        component = _changed_component(comps.get(comp_name), comp_name, changes, problems)
+        if component is not None:
+            comps[comp_name] = component
     mode = config.get("reference_mode", base.reference_mode)
     if mode not in ("toolrl", "robust"):
         problems.append(f"reward.reference_mode: {mode!r}; use 'toolrl' or 'robust'")
@@ -350,8 +327,41 @@ def build_preset(config: Mapping[str, Any]) -> RewardPreset:
     preset = replace(base, components=tuple(comps.values()), reference_mode=mode)
     problems += _param_problems(preset)
     if problems:
-        raise ValueError("; ".join(problems))
+        raise ConfigError(problems, "reward")
     return preset
+
+
+def _changed_component(
+    current: Component | None, name: str, changes: Any, problems: list[str]
+) -> Component | None:
+    """`current` (None for a new component) with a recipe's changes, or None on a problem."""
+    if not isinstance(changes, Mapping):
+        problems.append(f"reward.components.{name}: expected a mapping of parameters")
+        return None
+    changes = dict(changes)
+    function = changes.pop("function", current.function if current else None)
+    if function not in FUNCTIONS:
+        problems.append(
+            f"reward.components.{name}.function: {function!r} unknown; "
+            f"choose one of {sorted(FUNCTIONS)}"
+        )
+        return None
+    weight = changes.pop("weight", current.weight if current else 1.0)
+    params = dict(current.params) if current else {}
+    for key, value in changes.items():
+        try:
+            params[key] = (
+                as_schedule(value)
+                if isinstance(value, int | float | dict) and not isinstance(value, bool)
+                else value
+            )
+        except ValueError as exc:
+            problems.append(f"reward.components.{name}.{key}: {exc}")
+    try:
+        weight = as_schedule(weight)
+    except ValueError as exc:
+        problems.append(f"reward.components.{name}.weight: {exc}")
+    return Component(name, function, params, weight)
 
 
 def _param_problems(preset: RewardPreset) -> list[str]:

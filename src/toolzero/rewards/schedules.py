@@ -7,7 +7,11 @@ Every schedule reads the position in training in one of two units:
   (ToolRL's dynamic scale with T = 150, Tool-Zero's sigmoid with m = 25).
 
 Schedules are pure functions of (step, total_steps), so every rank of a distributed run
-computes the same value at the same step with no communication.
+computes the same value at the same step with no communication. In training both come from
+TRL's trainer state: `step` is `global_step` (optimizer steps done) and `total_steps` is
+`max_steps`, which toolzero sets once, from `grpo.max_steps` or the epochs (see
+`toolzero.training.trainer.total_steps`); the reward functions and the metrics log read
+them there and nowhere else.
 
 In a recipe, a number is a constant and a mapping names a kind:
 
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Unit = Literal["fraction", "step"]
@@ -169,10 +173,3 @@ def as_schedule(spec: Any) -> Schedule:
         return KINDS[kind](**fields)
     except TypeError as exc:
         raise ValueError(f"bad {kind} schedule {spec!r}: {exc}") from exc
-
-
-def schedule_to_config(schedule: Schedule) -> float | dict[str, Any]:
-    """The recipe form of a schedule (inverse of `as_schedule`)."""
-    if isinstance(schedule, Constant):
-        return schedule.value
-    return asdict(schedule)

@@ -27,12 +27,10 @@ class MetricsWriter(TrainerCallback):
     def __init__(
         self,
         run_dir: str | Path,
-        total_steps: int,
         schedule_values: Callable[[int, int], dict[str, float]] | None = None,
     ) -> None:
         self.path = run_folder.metrics_path(run_dir)
         self.eval_path = run_folder.eval_metrics_path(run_dir)
-        self.total_steps = total_steps
         self.schedule_values = schedule_values
         self._start = time.monotonic()
         self._last_time: float | None = None
@@ -52,9 +50,10 @@ class MetricsWriter(TrainerCallback):
         if "train_runtime" in logs:  # the closing summary, not a step
             return
         # The reward schedule, computed from the step the rewards just saw: the rewards of
-        # step N are computed while global_step is N - 1.
+        # step N are computed while global_step is N - 1. The total is the trainer state's
+        # `max_steps`, as the reward functions read it.
         step = state.global_step
-        schedule = self.schedule_values(step - 1, self.total_steps) if self.schedule_values else {}
+        schedule = self.schedule_values(step - 1, state.max_steps) if self.schedule_values else {}
         row = metrics_row(logs, step, schedule, elapsed)
         tokens = logs.get("num_tokens")
         if self._last_time is not None and tokens is not None and self._last_tokens is not None:

@@ -6,17 +6,25 @@ left as chat messages for TRL to template: the prefill (e.g. `<think>`) must sit
 assistant-turn opener, which a message list cannot express. `reference` is
 `Example.reference_text()`, the column every reward preset reads.
 
+`data.max_prompt_tokens` drops (never truncates) every prompt longer than that many
+tokens, counted as trl will tokenize it for generation (the rendered text, prefill
+included, special tokens added): vLLM rejects a prompt over its `max_model_len` with an
+error that aborts the whole generate call, and ToolRL capped prompts at 2048 tokens.
+What was dropped is logged and returned (`PromptCap`) for the run's status.
+
 Loading goes through `toolzero.data` (prepared folders, files, `hf:` datasets, the
 built-in synthetic tasks); nothing here knows file formats.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from collections.abc import Sequence
 from typing import Any
 
+from toolzero.errors import UserError
 from toolzero.protocol.chat import render_prompt
 from toolzero.protocol.types import Example
 
@@ -75,20 +83,84 @@ def prompt_rows(
     return rows
 
 
+@dataclasses.dataclass(frozen=True)
+class PromptCap:
+    """What `data.max_prompt_tokens` did to one split's prompts (lengths in tokens)."""
+
+    split: str
+    max_tokens: int | None
+    kept: int
+    dropped: int
+    longest: int  # before the cap
+    longest_dropped: int | None
+
+    def as_status(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "split"}
+
+
+def prompt_token_counts(prompts: Sequence[str], tokenizer: Any) -> list[int]:
+    """Each prompt's length as trl 1.16 tokenizes a text prompt for generation
+    (`processing_class(text=prompts)`, special tokens added): the ids vLLM receives."""
+    if not prompts:
+        return []
+    return [len(ids) for ids in tokenizer(text=list(prompts))["input_ids"]]
+
+
+def drop_long_prompts(
+    rows: Sequence[dict[str, Any]], counts: Sequence[int], max_tokens: int | None, split: str
+) -> tuple[list[dict[str, Any]], PromptCap]:
+    """The rows whose prompt has at most `max_tokens` tokens (None: all), and the tally.
+
+    Raises `UserError` when every prompt is over the cap: there is nothing to train on.
+
+    >>> rows, cap = drop_long_prompts([{"p": 1}, {"p": 2}, {"p": 3}], [4, 5, 6], 5, "train")
+    >>> rows, cap.kept, cap.dropped, cap.longest, cap.longest_dropped
+    ([{'p': 1}, {'p': 2}], 2, 1, 6, 6)
+    """
+    kept = [r for r, n in zip(rows, counts, strict=True) if max_tokens is None or n <= max_tokens]
+    over = [n for n in counts if max_tokens is not None and n > max_tokens]
+    longest, longest_dropped = max(counts, default=0), max(over, default=None)
+    cap = PromptCap(split, max_tokens, len(kept), len(over), longest, longest_dropped)
+    if rows and not kept:
+        raise UserError(
+            f"data.max_prompt_tokens: all {len(rows)} {split} prompts are longer than "
+            f"{max_tokens} tokens (shortest {min(counts)}); raise data.max_prompt_tokens "
+            "(and the vLLM max_model_len with it) or use shorter prompts"
+        )
+    return kept, cap
+
+
 def build_prompt_dataset(
-    examples: Sequence[Example], tokenizer: Any, protocol: str, prefill: str
-) -> Any:
-    """A `datasets.Dataset` of `prompt_rows`."""
+    examples: Sequence[Example],
+    tokenizer: Any,
+    protocol: str,
+    prefill: str,
+    max_tokens: int | None = None,
+    split: str = "train",
+) -> tuple[Any, PromptCap]:
+    """A `datasets.Dataset` of `prompt_rows` of at most `max_tokens` tokens, and the tally."""
     from datasets import Dataset
 
     rows = prompt_rows(examples, tokenizer, protocol, prefill)
-    lengths = [len(tokenizer(r["prompt"])["input_ids"]) for r in rows[:64]]
+    counts = prompt_token_counts([r["prompt"] for r in rows], tokenizer)
+    rows, cap = drop_long_prompts(rows, counts, max_tokens, split)
     logger.info(
-        "%d prompts (%s protocol); prompt tokens in the first %d: mean %.0f, max %d",
-        len(rows),
+        "%d %s prompts (%s protocol); prompt tokens: mean %.0f, max %d",
+        len(counts),
+        split,
         protocol,
-        len(lengths),
-        sum(lengths) / max(len(lengths), 1),
-        max(lengths, default=0),
+        sum(counts) / max(len(counts), 1),
+        cap.longest,
     )
-    return Dataset.from_list(rows)
+    if cap.dropped:
+        logger.warning(
+            "data.max_prompt_tokens=%d: dropped %d of %d %s prompts (longest %d tokens); "
+            "%d kept",
+            max_tokens,
+            cap.dropped,
+            len(counts),
+            split,
+            cap.longest_dropped,
+            cap.kept,
+        )
+    return Dataset.from_list(rows), cap

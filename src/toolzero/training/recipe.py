@@ -4,7 +4,7 @@ validated in one place, with every problem reported at once, before any model lo
     recipe = load_recipe("recipes/quickstart.yaml", ["grpo.max_steps=5", "lora.r=8"])
 
 Sections: `model` (what to train, prompt protocol, prefill, stop strings), `data`, `reward`
-(preset; its schedule runs on the fraction of training done), `grpo` (the GRPO settings
+(a preset and changes to it, weights included), `grpo` (the GRPO settings
 users expect; anything else `GRPOConfig` takes goes in `grpo.extra`), `lora`, and `run`
 (output folder, checkpoints, seed, logging). Validation here is pure Python: it checks
 names, types, ranges and the batch arithmetic; `toolzero.training.validate` adds the
@@ -13,6 +13,7 @@ checks that need the filesystem or installed packages. No torch, no trl import.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import types
@@ -23,7 +24,9 @@ from typing import Any
 
 import yaml
 
+from toolzero.errors import ConfigError
 from toolzero.training.recipe_checks import check_values
+from toolzero.user_files import yaml_problem
 
 
 @dataclass
@@ -43,6 +46,9 @@ class DataSection:
     limit: int | None = None  # use at most this many training examples
     eval_limit: int | None = None
     shuffle_seed: int = 0
+    # Drop (never truncate) prompts longer than this many tokens, prefill included; keep
+    # it within vLLM's max_model_len minus max_completion_length. None: no cap.
+    max_prompt_tokens: int | None = None
 
 
 @dataclass
@@ -50,13 +56,15 @@ class RewardSection:
     """A preset, changed without code (see docs/rewards.md, "Changing a preset")."""
 
     preset: str = "toolzero"
-    weights: list[float] | None = None  # one per component after the changes; None = all 1.0
+    weights: Any = None  # rejected by validation: weights are set as components.<name>.weight
     components: dict[str, Any] | None = None  # name -> parameters to change, or a new one
     remove: list[str] | None = None  # components of the preset to drop
     reference_mode: str | None = None  # toolrl | robust; None keeps the preset's
 
     def build(self) -> Any:
-        """The `RewardPreset` this section describes; `ValueError` lists every problem."""
+        """The `RewardPreset` this section describes, built once per recipe: validation
+        builds it and the run reuses that object (it is rebuilt only if the section changed
+        since). Raises `toolzero.errors.ConfigError` listing every problem."""
         from toolzero.rewards import build_preset
 
         config: dict[str, Any] = {"preset": self.preset}
@@ -66,7 +74,10 @@ class RewardSection:
             config["remove"] = self.remove
         if self.reference_mode is not None:
             config["reference_mode"] = self.reference_mode
-        return build_preset(config)
+        built = getattr(self, "_built", None)  # not a field: never saved or compared
+        if built is None or built[0] != config:
+            self._built = (copy.deepcopy(config), build_preset(config))
+        return self._built[1]
 
 
 @dataclass
@@ -161,13 +172,15 @@ class Recipe:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
 
 
-class RecipeError(ValueError):
-    """Every problem found in a recipe, one per line, each naming the field and the fix."""
+class RecipeError(ConfigError):
+    """Every problem found in a recipe, one per line, each naming the field and the fix.
+
+    `RecipeError(problems, source="recipe")`, a `ConfigError` (so a `UserError`: the CLI
+    prints it as one error with its list, exit code 2).
+    """
 
     def __init__(self, problems: list[str], source: str = "recipe") -> None:
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source} has {len(problems)} problem(s):\n{lines}")
+        super().__init__(problems, source)
 
 
 SECTION_TYPES = {
@@ -192,7 +205,12 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if "=" not in text:
         raise RecipeError([f"override {text!r} is not KEY=VALUE; write e.g. grpo.max_steps=10"])
     key, _, raw = text.partition("=")
-    value = yaml.safe_load(raw) if raw.strip() else None
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise RecipeError(
+            [f"override {text!r}: the value is not valid YAML ({yaml_problem(exc)}); quote it"]
+        ) from None
     if isinstance(value, str) and _looks_numeric(value):
         value = float(value)  # YAML 1.1 reads "1e-5" (no dot) as a string
     return key.strip().split("."), value
@@ -245,14 +263,17 @@ def load_recipe(path: str | Path | None, overrides: list[str] | None = None) -> 
     source = "recipe (defaults)"
     if path is not None:
         source = str(path)
+        file = Path(path)
+        if file.is_dir():
+            raise RecipeError([f"{path} is a folder; pass a YAML recipe file"], source)
         try:
-            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         except FileNotFoundError:
             raise RecipeError(
                 [f"file not found: {path}; pass an existing YAML recipe"], source
             ) from None
         except yaml.YAMLError as exc:
-            raise RecipeError([f"not valid YAML: {exc}"], source) from None
+            raise RecipeError([f"not valid YAML: {yaml_problem(exc)}"], source) from None
     return recipe_from_dict(apply_overrides(raw, overrides or []), source)
 
 

@@ -15,6 +15,7 @@ import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from toolzero.data.sources.rows import FILE_SUFFIXES
 from toolzero.protocol.chat import PROTOCOLS
 
 if TYPE_CHECKING:
@@ -34,12 +35,18 @@ SCHEDULERS = (
     "warmup_stable_decay",
 )
 DTYPES = ("float32", "bfloat16", "float16")
+# The one place for reward weights, named in every message that rejects another.
+WEIGHTS_LIVE_IN_COMPONENTS = (
+    "a reward weight is set on its component, reward.components.<name>.weight "
+    "(a number or a schedule)"
+)
 REPORT_TO = ("none", "tensorboard", "wandb", "trackio", "mlflow", "comet_ml", "all")
 
 
 def check_values(recipe: Recipe) -> list[str]:
     problems: list[str] = []
     problems += _check_model(recipe)
+    problems += _check_data(recipe)
     problems += _check_reward(recipe)
     problems += _check_lora(recipe)
     problems += _check_grpo(recipe)
@@ -70,24 +77,60 @@ def _check_model(recipe: Recipe) -> list[str]:
     return out
 
 
+def _check_data(recipe: Recipe) -> list[str]:
+    """`data.max_prompt_tokens` is positive and, with vLLM, leaves the completion room.
+
+    vLLM rejects a prompt longer than its `max_model_len` with an error that aborts the
+    whole generate call (the run), and a prompt plus `max_completion_length` over it
+    either shortens completions (colocate) or is rejected (server). So a recipe that sets
+    `grpo.extra.vllm_max_model_length` must cap prompts at that minus the completion.
+    """
+    d, g = recipe.data, recipe.grpo
+    out = _positive("data.max_prompt_tokens", d.max_prompt_tokens)
+    model_len = g.extra.get("vllm_max_model_length")
+    if not g.use_vllm or not isinstance(model_len, int) or out:
+        return out
+    room = model_len - g.max_completion_length
+    if room < 1:
+        out.append(
+            f"grpo.max_completion_length: {g.max_completion_length} leaves no room for a "
+            f"prompt in vLLM's max_model_len {model_len} (grpo.extra.vllm_max_model_length); "
+            "raise vllm_max_model_length to prompt + completion tokens"
+        )
+    elif d.max_prompt_tokens is None:
+        out.append(
+            f"data.max_prompt_tokens: not set, but vLLM's max_model_len is {model_len} "
+            "(grpo.extra.vllm_max_model_length): one longer prompt aborts the run; set "
+            f"data.max_prompt_tokens to at most {room} (max_model_len - "
+            "grpo.max_completion_length)"
+        )
+    elif d.max_prompt_tokens > room:
+        out.append(
+            f"data.max_prompt_tokens: {d.max_prompt_tokens} + grpo.max_completion_length "
+            f"{g.max_completion_length} exceeds vLLM's max_model_len {model_len} "
+            f"(grpo.extra.vllm_max_model_length); lower data.max_prompt_tokens to {room} "
+            "or raise grpo.extra.vllm_max_model_length"
+        )
+    return out
+
+
 def _check_reward(recipe: Recipe) -> list[str]:
+    """Every problem of the reward section; building the preset here also makes it the
+    run's preset (see `RewardSection.build`)."""
+    from toolzero.errors import ConfigError
+
     r = recipe.reward
+    out = []
+    if r.weights is not None:
+        out.append(
+            f"reward.weights: {WEIGHTS_LIVE_IN_COMPONENTS}; set e.g. "
+            "reward.components.format.weight: 0.5 and remove reward.weights"
+        )
     try:
-        from toolzero.rewards import PRESET_NAMES
-    except ImportError:  # the reward library is not installed: nothing to check against
-        return []
-    if r.preset not in PRESET_NAMES:
-        return [f"reward.preset: {r.preset!r} is unknown; choose one of {', '.join(PRESET_NAMES)}"]
-    try:
-        names = r.build().component_names
-    except ValueError as exc:
-        return [p if p.startswith("reward") else f"reward: {p}" for p in str(exc).split("; ")]
-    if r.weights is not None and len(r.weights) != len(names):
-        return [
-            f"reward.weights: {len(r.weights)} weight(s) for {len(names)} components "
-            f"({', '.join(names)}); give one weight per component or remove the field"
-        ]
-    return []
+        r.build()
+    except ConfigError as exc:
+        out += exc.problems
+    return out
 
 
 def _check_lora(recipe: Recipe) -> list[str]:
@@ -151,11 +194,12 @@ def _check_grpo(recipe: Recipe) -> list[str]:
             "max_steps",
             "num_train_epochs",
             "seed",
-            "reward_weights",
             "steps_per_generation",
             "generation_batch_size",
         ):
             out.append(f"grpo.extra.{key}: set by toolzero from the recipe; remove it from extra")
+        if key == "reward_weights":
+            out.append(f"grpo.extra.reward_weights: {WEIGHTS_LIVE_IN_COMPONENTS}; remove it")
     return out
 
 
@@ -180,7 +224,7 @@ def _check_run(recipe: Recipe) -> list[str]:
 
 def check_environment(recipe: Recipe) -> list[str]:
     """Checks that need this machine: paths, packages, and `grpo.extra` against trl."""
-    from toolzero.models import is_embedded
+    from toolzero.models import is_embedded, model_reference_problem
 
     out: list[str] = []
     name = recipe.model.name
@@ -194,6 +238,8 @@ def check_environment(recipe: Recipe) -> list[str]:
         local / "config.json"
     ).exists():
         out.append(f"model.name: {name} is not a model folder (no config.json); fix the path")
+    elif problem := model_reference_problem(name):
+        out.append(f"model.name: {problem}")
     out += _check_data_spec("data.train", recipe.data.train)
     if recipe.data.eval is not None:
         out += _check_data_spec("data.eval", recipe.data.eval)
@@ -218,11 +264,14 @@ def _check_data_spec(field_name: str, spec: str) -> list[str]:
     base = spec.split(":", 1)[0]
     if base in ("synthetic", "hf"):
         return []
-    if not Path(spec).expanduser().exists():
+    path = Path(spec).expanduser()
+    if not path.exists():
         return [
             f"{field_name}: {spec!r} does not exist; give a prepared folder, a .jsonl/.json file, "
             "hf:owner/name or synthetic"
         ]
+    if path.is_file() and path.suffix not in FILE_SUFFIXES:
+        return [f"{field_name}: {spec!r} is not a {'/'.join(FILE_SUFFIXES)} file; convert it with `toolzero data convert`"]
     return []
 
 

@@ -6,7 +6,8 @@
 A run folder holds everything needed to continue or inspect a run: the resolved recipe
 (so `--resume RUN_DIR` needs nothing else), one metrics row per step, the trainer's
 checkpoints, the final model with LoRA merged in, and the status (steps, wall and CPU
-time, peak memory). `toolzero.run_folder` names and describes each file.
+time, peak memory, prompts dropped by the cap). `toolzero.run_folder` names and
+describes each file.
 
 Resume continues from the newest *complete* checkpoint (one whose `trainer_state.json`
 parses; a checkpoint torn by a kill is skipped), drops metric rows logged after it, and
@@ -120,18 +121,26 @@ def resume(run_dir: str | Path, overrides: list[str] | None = None) -> RunResult
 def _make_trainer(recipe: Recipe, run_dir: Path, model: Any, tokenizer: Any) -> Any:
     from toolzero.training.metrics import MetricsWriter
     from toolzero.training.prompts import build_prompt_dataset, load_recipe_examples
-    from toolzero.training.trainer import build_trainer, total_steps
+    from toolzero.training.trainer import build_trainer
 
     d, m = recipe.data, recipe.model
     train_examples = load_recipe_examples(d.train, d.limit, d.shuffle_seed)
-    train_set = build_prompt_dataset(train_examples, tokenizer, m.protocol, m.prefill)
+    cap = d.max_prompt_tokens
+    train_set, train_cap = build_prompt_dataset(
+        train_examples, tokenizer, m.protocol, m.prefill, cap
+    )
+    prompts = {"train": train_cap.as_status()}
     eval_set = None
     if d.eval is not None:
         eval_examples = load_recipe_examples(d.eval, d.eval_limit, d.shuffle_seed)
-        eval_set = build_prompt_dataset(eval_examples, tokenizer, m.protocol, m.prefill)
-    preset = recipe.reward.build()
-    writer = MetricsWriter(run_dir, total_steps(recipe, len(train_set)), preset.schedule_values)
-    return build_trainer(recipe, run_dir, model, tokenizer, train_set, eval_set, [writer])
+        eval_set, eval_cap = build_prompt_dataset(
+            eval_examples, tokenizer, m.protocol, m.prefill, cap, "eval"
+        )
+        prompts["eval"] = eval_cap.as_status()
+    run_folder.update_status(run_dir, prompts=prompts)  # what data.max_prompt_tokens dropped
+    preset = recipe.reward.build()  # the run's one preset (validation already built it)
+    writer = MetricsWriter(run_dir, preset.schedule_values)
+    return build_trainer(recipe, run_dir, model, tokenizer, train_set, preset, eval_set, [writer])
 
 
 def save_final_model(

@@ -1,6 +1,6 @@
 """Stop sampling at the end of the answer block, and end the turn there.
 
-A small model keeps writing after `</tool_call>` until `max_completion_length` (FINDINGS.md:
+A small model keeps writing after `</tool_call>` until `max_completion_length` (measured:
 every completion ran to the limit). Stopping at `</tool_call>` / `</response>` saves most
 of the generation and log-prob time, and the turn should end there anyway. trl 1.16's
 transformers path builds its `GenerationConfig` itself and calls `generate` without the
@@ -8,13 +8,18 @@ tokenizer that stop strings need, so:
 
 - `install_stop_strings(model, tokenizer, stops)` wraps that model's `generate` to pass a
   `StopStringCriteria`;
-- `end_turn_after_stop(ids, ...)` turns each stopped completion into a finished turn:
-  the padding `generate` wrote after the stop is dropped and one end-of-turn token is
-  appended, so TRL sees a terminated (not truncated) completion and the policy is trained
-  to end its turn there.
+- `finish_turns(...)` (on the ids of either path) turns each stopped completion into a
+  finished turn: padding written after the stop is dropped and exactly one end-of-turn
+  token is appended, so TRL sees a terminated (not truncated) completion and the policy
+  is trained to end its turn there. A completion that ended on an eos / end-of-turn id
+  keeps it; one cut at the length limit stays truncated.
 
-vLLM takes stop strings natively (`SamplingParams.stop`); `generation_kwargs` below gives
-them to it.
+vLLM takes stop strings natively (`SamplingParams.stop`, kept in the text); its engine
+loads the model's generation config from disk, which may list only `<eos>` (Gemma's base
+file) or `<|endoftext|>` (a Qwen base model), so `vllm_stop_kwargs` also passes every
+end-of-turn id and eos as `stop_token_ids`. vLLM returns the ids it sampled (the one that
+completed the stop string last, no padding), so the same `finish_turns` gives the same
+ids as the transformers path for the same text.
 """
 
 from __future__ import annotations
@@ -84,28 +89,66 @@ def end_turn_after_stop(
     eos_ids: Sequence[int],
     stop_tail: Any,
 ) -> list[int]:
-    """One completion's ids with trailing padding replaced by a single end-of-turn token.
+    """One completion's ids, ending its turn right after a stop string.
 
-    `stop_tail(ids)` says whether the completion ends with a stop string. A completion
-    that already ends with an eos id, or that neither stopped nor was padded, is returned
-    as it is.
+    `stop_tail(ids)` says whether `ids` end with a stop string (see `make_stop_tail`).
+    Trailing `pad_id`s are what `generate` wrote after the sequence stopped (with a pad
+    that is also an eos id, TRL keeps one of them); if the ids before them end with a stop
+    string, they are replaced by one `end_id`, exactly as vLLM's unpadded ids get one.
+    Otherwise the ids are returned as they are: a completion that ended on an eos /
+    end-of-turn id it sampled keeps it, one cut at the length limit stays truncated.
 
-    >>> end_turn_after_stop([5, 6, 0, 0], 0, 9, [1], lambda ids: True)
+    >>> end_turn_after_stop([5, 6, 0, 0], 0, 9, [1], lambda ids: ids[-1] == 6)
+    [5, 6, 9]
+    >>> end_turn_after_stop([5, 6], 0, 9, [1], lambda ids: ids[-1] == 6)
     [5, 6, 9]
     >>> end_turn_after_stop([5, 6, 1], 0, 9, [1], lambda ids: False)
     [5, 6, 1]
     >>> end_turn_after_stop([5, 6, 7], 0, 9, [1], lambda ids: False)
     [5, 6, 7]
     """
-    if ids and ids[-1] in eos_ids:
+    if ids and ids[-1] in eos_ids and ids[-1] != pad_id:
         return ids
     end = len(ids)
-    while pad_id is not None and pad_id not in eos_ids and end > 0 and ids[end - 1] == pad_id:
+    while pad_id is not None and end > 0 and ids[end - 1] == pad_id:
         end -= 1
     trimmed = ids[:end]
-    if end < len(ids) or (trimmed and stop_tail(trimmed)):
+    if trimmed and stop_tail(trimmed):
         return [*trimmed, end_id]
     return ids
+
+
+def finish_turns(
+    completion_ids: Sequence[Sequence[int]],
+    logprobs: Sequence[Sequence[float | None]] | None,
+    pad_id: int | None,
+    end_id: int,
+    eos_ids: Sequence[int],
+    stop_tail: Any,
+) -> tuple[list[list[int]], list[list[float | None]] | None]:
+    """`end_turn_after_stop` on a batch, keeping vLLM's per-token log-probs aligned.
+
+    `logprobs` (vLLM's sampled-token log-probs, one per id; None on the transformers path)
+    follow the ids: cut where padding is dropped, and `None` for the appended end-of-turn
+    token, which vLLM did not sample. TRL reads `None` as "not scored": that token gets
+    no importance-sampling correction (ratio 1) and stays out of the sampling-divergence
+    metrics, which is right for a token the policy is trained on but the engine never
+    drew.
+
+    >>> finish_turns([[5, 6], [5, 1]], [[-0.5, -0.1], [-0.2, -0.3]], 0, 9, [1],
+    ...              lambda ids: ids[-1] == 6)
+    ([[5, 6, 9], [5, 1]], [[-0.5, -0.1, None], [-0.2, -0.3]])
+    """
+    ids_out: list[list[int]] = []
+    logprobs_out: list[list[float | None]] = []
+    for i, ids in enumerate(completion_ids):
+        done = end_turn_after_stop(list(ids), pad_id, end_id, eos_ids, stop_tail)
+        ids_out.append(done)
+        if logprobs is not None:
+            changed = done != list(ids)  # then `done` is the sampled part + one end token
+            row = list(logprobs[i])
+            logprobs_out.append([*row[: len(done) - 1], None] if changed else row)
+    return ids_out, (logprobs_out if logprobs is not None else None)
 
 
 def make_stop_tail(tokenizer: Any, stop_strings: Sequence[str]) -> Any:
@@ -121,8 +164,17 @@ def make_stop_tail(tokenizer: Any, stop_strings: Sequence[str]) -> Any:
     return stop_tail
 
 
-def vllm_stop_kwargs(stop_strings: Sequence[str]) -> dict[str, Any]:
-    """`generation_kwargs` that make vLLM stop at the strings and keep them in the text."""
-    if not stop_strings:
-        return {}
-    return {"stop": list(stop_strings), "include_stop_str_in_output": True}
+def vllm_stop_kwargs(stop_strings: Sequence[str], stop_ids: Sequence[int] = ()) -> dict[str, Any]:
+    """`generation_kwargs` for vLLM: stop at the strings (kept in the text) and at every
+    id in `stop_ids` (eos and the end-of-turn ids training adds to it, which the engine's
+    own generation config, read from disk, may lack).
+
+    >>> vllm_stop_kwargs(["</tool_call>"], [1, 106])
+    {'stop': ['</tool_call>'], 'include_stop_str_in_output': True, 'stop_token_ids': [1, 106]}
+    """
+    kwargs: dict[str, Any] = {}
+    if stop_strings:
+        kwargs |= {"stop": list(stop_strings), "include_stop_str_in_output": True}
+    if stop_ids:
+        kwargs["stop_token_ids"] = list(dict.fromkeys(int(i) for i in stop_ids))
+    return kwargs

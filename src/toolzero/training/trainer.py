@@ -21,7 +21,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trl import GRPOConfig, GRPOTrainer
 
@@ -30,12 +30,15 @@ from toolzero.training.recipe import Recipe
 from toolzero.training.shared_prefix import SharedPrefixMixin
 from toolzero.training.stopping import (
     add_end_of_turn_to_eos,
-    end_turn_after_stop,
+    finish_turns,
     install_stop_strings,
     make_stop_tail,
     turn_end_id,
     vllm_stop_kwargs,
 )
+
+if TYPE_CHECKING:
+    from toolzero.rewards.presets import RewardPreset
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +85,9 @@ def score_only_completion_tokens() -> None:
 class ToolzeroGRPOTrainer(SharedPrefixMixin, GRPOTrainer):
     """`GRPOTrainer` whose stopped completions end their turn (trl 1.16 private method).
 
-    It also logs the generation time of each step as `timing/generate_s`, and (through
+    The transformers and vLLM paths both go through `stopping.finish_turns`, so the same
+    text gives the same ids (and vLLM's log-probs stay aligned with them). It also logs
+    the generation time of each step as `timing/generate_s`, and (through
     `SharedPrefixMixin`) encodes each prompt once per group for the log-probs.
     """
 
@@ -98,18 +103,14 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, GRPOTrainer):
         )
         mode = "train" if self.model.training else "eval"
         self._metrics[mode]["timing/generate_s"].append(time.perf_counter() - start)
-        if self.use_vllm or self.stop_tail is None or logprobs is not None:
+        if self.stop_tail is None:
             return ids, logprobs
         tok = self._tokenizer
         if self.turn_end is None:
             self.turn_end = turn_end_id(tok)
-        ids = [
-            end_turn_after_stop(
-                list(c), tok.pad_token_id, self.turn_end, self.eos_token_ids, self.stop_tail
-            )
-            for c in ids
-        ]
-        return ids, logprobs
+        return finish_turns(
+            ids, logprobs, tok.pad_token_id, self.turn_end, self.eos_token_ids, self.stop_tail
+        )
 
 
 def world_size() -> int:
@@ -117,7 +118,11 @@ def world_size() -> int:
 
 
 def total_steps(recipe: Recipe, num_examples: int) -> int:
-    """Optimizer steps in the run: `max_steps`, or epochs over the prompts."""
+    """Optimizer steps in the run: `max_steps`, or epochs over the prompts.
+
+    Computed once per run, into `GRPOConfig.max_steps`; from there TRL's trainer state
+    (`max_steps`) is where the reward schedules and the metrics log read it.
+    """
     g = recipe.grpo
     if g.max_steps is not None:
         return g.max_steps
@@ -132,8 +137,15 @@ def on_cpu(recipe: Recipe) -> bool:
     return not torch.cuda.is_available()
 
 
-def build_grpo_config(recipe: Recipe, run_dir: Path, steps: int, has_eval: bool) -> GRPOConfig:
-    """Every `GRPOConfig` field the recipe decides, plus `grpo.extra` as given."""
+def build_grpo_config(
+    recipe: Recipe, run_dir: Path, steps: int, has_eval: bool, stop_ids: list[int] | None = None
+) -> GRPOConfig:
+    """Every `GRPOConfig` field the recipe decides, plus `grpo.extra` as given.
+
+    `stop_ids` (eos and end-of-turn ids, see `stopping.add_end_of_turn_to_eos`) go to vLLM
+    as `stop_token_ids`: its engine reads the generation config from disk, not the model
+    in memory.
+    """
     g, r = recipe.grpo, recipe.run
     completions = g.prompts_per_step * g.num_generations
     divisor = world_size() * g.gradient_accumulation_steps
@@ -146,7 +158,8 @@ def build_grpo_config(recipe: Recipe, run_dir: Path, steps: int, has_eval: bool)
     cpu = on_cpu(recipe)
     generation_kwargs = dict(g.extra.get("generation_kwargs") or {})
     if g.use_vllm:
-        generation_kwargs = {**vllm_stop_kwargs(recipe.model.stop_strings), **generation_kwargs}
+        stops = vllm_stop_kwargs(recipe.model.stop_strings, stop_ids or ())
+        generation_kwargs = {**stops, **generation_kwargs}
     fields: dict[str, Any] = {
         "output_dir": str(run_folder.checkpoints_dir(run_dir)),
         "per_device_train_batch_size": completions // divisor,
@@ -179,7 +192,6 @@ def build_grpo_config(recipe: Recipe, run_dir: Path, steps: int, has_eval: bool)
         "vllm_gpu_memory_utilization": g.vllm_gpu_memory_utilization,
         "vllm_tensor_parallel_size": g.vllm_tensor_parallel_size,
         "deepspeed": g.deepspeed,
-        "reward_weights": recipe.reward.weights,
         "seed": r.seed,
         "data_seed": r.seed,
         "logging_steps": r.logging_steps,
@@ -224,22 +236,27 @@ def build_trainer(
     model: Any,
     tokenizer: Any,
     train_dataset: Any,
+    preset: RewardPreset,
     eval_dataset: Any = None,
     callbacks: list[Any] | None = None,
 ) -> ToolzeroGRPOTrainer:
-    """A ready `ToolzeroGRPOTrainer` on a loaded model and prompt datasets."""
+    """A ready `ToolzeroGRPOTrainer` on a loaded model and prompt datasets.
+
+    `preset` is the run's reward preset, built once from `recipe.reward` by the caller.
+    Weights live in its components, so TRL's `reward_weights` stay at 1.
+    """
     from toolzero.rewards.adapters import trl_reward_functions
 
     steps = total_steps(recipe, len(train_dataset))
-    args = build_grpo_config(recipe, run_dir, steps, eval_dataset is not None)
+    eos = add_end_of_turn_to_eos(model, tokenizer)
+    args = build_grpo_config(recipe, run_dir, steps, eval_dataset is not None, eos)
     if on_cpu(recipe) and recipe.grpo.score_completion_only:
         score_only_completion_tokens()
     ignore_deprecated_checkpointing_alias()
-    add_end_of_turn_to_eos(model, tokenizer)
     stops = recipe.model.stop_strings
     if stops and not recipe.grpo.use_vllm:
         install_stop_strings(model, tokenizer, stops)
-    rewards = trl_reward_functions(recipe.reward.build(), steps, prefill=recipe.model.prefill)
+    rewards = trl_reward_functions(preset, prefill=recipe.model.prefill)
     trainer = ToolzeroGRPOTrainer(
         model=model,
         reward_funcs=rewards,

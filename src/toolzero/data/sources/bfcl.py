@@ -22,6 +22,7 @@ from toolzero.data.report import RowError
 from toolzero.data.sources.dialogue import IRRELEVANT_RESPONSE, tools_from
 from toolzero.data.sources.rows import read_json_lines
 from toolzero.protocol.types import Example, Message, ToolCall
+from toolzero.user_files import MissingInputError
 
 
 def bfcl_data_dir() -> Path:
@@ -29,7 +30,7 @@ def bfcl_data_dir() -> Path:
     try:
         import bfcl_eval
     except ImportError:
-        raise FileNotFoundError("BFCL data needs `pip install --no-deps bfcl-eval`") from None
+        raise MissingInputError("BFCL data needs `pip install --no-deps bfcl-eval`") from None
     return Path(bfcl_eval.__file__).parent / "data"
 
 
@@ -41,7 +42,11 @@ def bfcl_file(location: str) -> Path:
     name = location if location.startswith("BFCL_") else f"BFCL_v4_{location}"
     path = bfcl_data_dir() / (name if name.endswith(".json") else f"{name}.json")
     if not path.exists():
-        raise FileNotFoundError(f"no BFCL file or category {location!r} (looked for {path})")
+        known = sorted(p.stem.removeprefix("BFCL_v4_") for p in path.parent.glob("BFCL_v4_*.json"))
+        raise MissingInputError(
+            f"no BFCL file or category {location!r} (looked for {path}); "
+            f"categories: {', '.join(known)}"
+        )
     return path
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolzero.user_files import BadInputError, MissingInputError, read_text
+
 logger = logging.getLogger(__name__)
 
 FILE_SUFFIXES = (".json", ".jsonl", ".parquet")
@@ -46,7 +48,9 @@ def read_rows(location: str | Path) -> Iterator[tuple[int, Any]]:
     if path.is_dir():
         files = sorted(f for f in path.iterdir() if f.suffix in FILE_SUFFIXES)
         if not files:
-            raise FileNotFoundError(f"no {'/'.join(FILE_SUFFIXES)} files in folder {path}")
+            raise MissingInputError(
+                f"no {'/'.join(FILE_SUFFIXES)} files in folder {path}; give a folder of data files"
+            )
         offset = 0
         for f in files:  # number rows across the folder so numbers stay unique
             n = -1
@@ -55,7 +59,10 @@ def read_rows(location: str | Path) -> Iterator[tuple[int, Any]]:
             offset += n + 1
         return
     if not path.exists():
-        raise FileNotFoundError(f"data file not found: {path}")
+        raise MissingInputError(
+            f"data file not found: {path}; give a file, a folder, hf:owner/name, "
+            "bfcl:CATEGORY or synthetic"
+        )
     yield from read_file(path)
 
 
@@ -64,15 +71,17 @@ def read_file(path: Path) -> Iterator[tuple[int, Any]]:
     if path.suffix == ".parquet":
         yield from enumerate(read_parquet(path))
     elif path.suffix == ".jsonl":
-        yield from read_json_lines(path.read_text(encoding="utf-8"))
+        yield from read_json_lines(read_text(path, "data file"))
     elif path.suffix == ".json":
         yield from read_json(path)
     else:
-        raise ValueError(f"unsupported data file {path}: use {', '.join(FILE_SUFFIXES)}")
+        raise BadInputError(
+            f"unsupported data file {path}: give a {', '.join(FILE_SUFFIXES)} file"
+        )
 
 
 def read_json(path: Path) -> Iterator[tuple[int, Any]]:
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, "data file")
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
@@ -81,10 +90,13 @@ def read_json(path: Path) -> Iterator[tuple[int, Any]]:
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         if len(lists) != 1:
-            raise ValueError(f"{path}: a JSON object must hold exactly one list of rows")
+            raise BadInputError(
+                f"{path}: a JSON object must hold exactly one list of rows, "
+                f"found {len(lists)}; give a list of rows or JSON lines"
+            )
         data = lists[0]
     if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a JSON list of rows, got {type(data).__name__}")
+        raise BadInputError(f"{path}: expected a JSON list of rows, got {type(data).__name__}")
     yield from enumerate(data)
 
 
@@ -108,8 +120,20 @@ def read_parquet(path: Path) -> list[dict[str, Any]]:
 def read_hub(spec: str) -> Iterator[tuple[int, Any]]:
     """Rows of a Hub dataset `owner/name[:split]`; needs network access or the Hub cache."""
     from datasets import load_dataset
+    from datasets.exceptions import DatasetNotFoundError
 
     name, _, split = spec.partition(":")
     logger.info("loading %s (split %s) from the Hugging Face Hub", name, split or "train")
-    dataset = load_dataset(name, split=split or "train")
+    try:
+        dataset = load_dataset(name, split=split or "train")
+    except ConnectionError as exc:  # datasets' way of saying "offline and not cached"
+        raise BadInputError(
+            f"hf:{spec}: cannot load this Hub dataset ({exc}); it is not in the local cache "
+            "and the Hub cannot be reached (HF_HUB_OFFLINE=1?): load it once with network "
+            "access, or give a local file"
+        ) from exc
+    except DatasetNotFoundError as exc:
+        raise MissingInputError(
+            f"hf:{spec}: no such dataset on the Hub ({exc}); check the name (owner/name[:split])"
+        ) from exc
     yield from enumerate(dataset)

@@ -30,7 +30,9 @@ from toolzero.data.synthetic.pools import draw
 from toolzero.data.synthetic.schema import ToolTemplate, placeholders
 from toolzero.data.synthetic.tools_heldout import HELDOUT_OUT_OF_SCOPE, HELDOUT_TOOLS
 from toolzero.data.synthetic.tools_train import TRAIN_OUT_OF_SCOPE, TRAIN_TOOLS
+from toolzero.errors import ConfigError
 from toolzero.protocol.types import Example, Message, ToolCall
+from toolzero.user_files import BadInputError
 
 SHAPES = ("single", "parallel", "multiple", "no_call")
 SPLITS = ("train", "heldout")
@@ -88,17 +90,17 @@ def generate_examples(n: int, seed: int = 0, split: str = "train", **options: An
     True
     """
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        raise BadInputError(f"synthetic split must be one of {SPLITS}, got {split!r}")
     unknown = sorted(set(options) - set(SyntheticOptions.__dataclass_fields__))
     if unknown:
-        raise TypeError(
+        raise BadInputError(
             f"unknown synthetic options {unknown}; known: {list(SyntheticOptions.__dataclass_fields__)}"
         )
     if "parallel_calls" in options:
         options["parallel_calls"] = tuple(options["parallel_calls"])
     opts = SyntheticOptions(**options)
     if opts.problems():
-        raise ValueError("; ".join(opts.problems()))
+        raise ConfigError(opts.problems(), "synthetic options")
     return [make_example(i, seed, split, opts) for i in range(n)]
 
 

@@ -1,0 +1,103 @@
+"""A training run's rewards, logged metrics and schedules equal those recorded before the
+reward path was refactored (one preset per run, one scoring pass per batch, total steps
+from the trainer state).
+
+The fixture `reward_regression.json` was recorded on the code before that refactor: this
+test run with `TOOLZERO_RECORD_REWARD_REGRESSION=1` at commit 3a68f34 (whose src/ is that of
+08e0984, before the refactor), with the same tiny model, seed and recipe as the test. The run uses the `toolzero` preset (a schedule over
+the fraction of training, so the run's total steps matter) plus a `length` component whose
+weight follows the raw step, so both schedule units are exercised.
+
+If the scored completions differ from the recording, generation changed (another torch or
+CPU), not the rewards: re-record with the command above on the pre-refactor commit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from toolzero.rewards.presets import RewardPreset
+from toolzero.run_folder import read_metrics
+from toolzero.training.metrics import MetricsWriter
+from toolzero.training.recipe import load_recipe
+from toolzero.training.run import train
+
+from .conftest import QUICKSTART, tiny_overrides
+
+FIXTURE = Path(__file__).with_name("reward_regression.json")
+SETTINGS = {
+    "reward.preset": "toolzero",
+    "reward.components": {
+        "length": {
+            "function": "length",
+            "target_words": 3,
+            "weight": {"kind": "linear", "start": 0.5, "end": 1.0, "until": 2, "unit": "step"},
+        }
+    },
+    "data.limit": 32,
+    "grpo.prompts_per_step": 4,
+    "grpo.max_steps": 3,
+    "grpo.num_generations": 2,
+    "grpo.max_completion_length": 12,
+    "run.save_steps": 10,
+}
+LOGGED = ("rewards/", "reward", "reward_std", "frac_reward_zero_std", "schedule/")
+CLOCK = ("time_s", "step_time_s", "tokens_per_s", "timing/")  # wall-clock, not compared
+
+
+def _reward_keys(logs: dict) -> dict:
+    return {k: v for k, v in logs.items() if k.startswith(LOGGED)}
+
+
+def run_and_collect(model: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Train the tiny run; return what was scored, TRL's reward logs (means and stds per
+    component, total, schedule) and the metrics rows (all but wall-clock columns)."""
+    captured: list[dict] = []
+    scored: list[list] = []
+    on_log, score = MetricsWriter.on_log, RewardPreset.score
+
+    def keep_logs(self, args, state, control, logs=None, **kw):  # type: ignore[no-untyped-def]
+        if logs and "train_runtime" not in logs:
+            captured.append({**_reward_keys(logs), "step": state.global_step})
+        return on_log(self, args, state, control, logs, **kw)
+
+    def keep_scored(self, completion, reference, step=0, total_steps=None, tools=None):  # type: ignore[no-untyped-def]
+        if [step, completion, reference] not in scored:
+            scored.append([step, completion, reference])
+        return score(self, completion, reference, step, total_steps, tools)
+
+    monkeypatch.setattr(MetricsWriter, "on_log", keep_logs)
+    monkeypatch.setattr(RewardPreset, "score", keep_scored)
+    result = train(load_recipe(QUICKSTART, tiny_overrides(model, out, **SETTINGS)))
+    rows = [
+        {k: v for k, v in row.items() if not k.startswith(CLOCK)}
+        for row in read_metrics(result.run_dir / "metrics.jsonl")
+    ]
+    return {"scored": scored, "trl_logs": captured, "metrics_rows": rows}
+
+
+@pytest.mark.slow
+def test_rewards_metrics_and_schedules_match_the_recording(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolzero.rewards
+
+    builds = []
+    build = toolzero.rewards.build_preset
+    monkeypatch.setattr(toolzero.rewards, "build_preset", lambda c: builds.append(c) or build(c))
+    got = run_and_collect(tiny_model, tmp_path / "run", monkeypatch)
+    if os.environ.get("TOOLZERO_RECORD_REWARD_REGRESSION"):
+        FIXTURE.write_text(json.dumps(got, indent=1) + "\n", encoding="utf-8")
+        pytest.skip(f"recorded {FIXTURE}")
+    assert len(builds) == 1  # one preset for the run: validation's, passed down
+    want = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    assert got["scored"] == want["scored"], "generation changed (not the rewards): re-record"
+    assert len(want["metrics_rows"]) == 3
+    for key in ("trl_logs", "metrics_rows"):
+        assert [sorted(r) for r in got[key]] == [sorted(r) for r in want[key]], key
+        for g, w in zip(got[key], want[key], strict=True):
+            assert g == pytest.approx(w, rel=1e-6, abs=1e-9), (key, g["step"])
