@@ -61,7 +61,7 @@ def run_variant(variant: str, model: str, steps: int, tokens: int) -> dict:
     if variant == "bare":
         times = train_bare(recipe, out)
     else:
-        from toolzero.training.metrics_file import read_metrics
+        from toolzero.run_folder import read_metrics
         from toolzero.training.run import train
 
         train(recipe)

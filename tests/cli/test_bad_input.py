@@ -192,11 +192,11 @@ def test_bad_input_is_one_clear_error(
         assert word.replace("{d}", str(inputs)) in text, (word, text)
 
 
-def test_a_bad_model_leaves_no_run_json_behind(inputs: Path) -> None:
-    """The model is checked before `run.json` is written, so the next try is not refused."""
+def test_a_bad_model_leaves_no_manifest_behind(inputs: Path) -> None:
+    """The model is checked before the manifest is written, so the next try is not refused."""
     out = inputs / "o"
     assert main(["eval", "--model", str(inputs / "nope"), "--bench", "bfcl", "--out", str(out)]) == 2
-    assert not (out / "run.json").exists()
+    assert not (out / "manifest.json").exists() and not (out / "run.json").exists()
 
 
 def test_row_help_says_rows_count_from_1(capsys: pytest.CaptureFixture[str]) -> None:

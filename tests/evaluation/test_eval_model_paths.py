@@ -24,6 +24,12 @@ def _model_dir(path, marker="config.json"):
             ["checkpoint-2/config.json", "checkpoint-10/adapter_config.json", "checkpoint-30/"],
             "checkpoint-10",
         ),
+        # a toolzero run folder killed before final/: its trainer saves under checkpoints/
+        (
+            ["checkpoints/checkpoint-4/adapter_config.json", "checkpoints/checkpoint-8/"],
+            "checkpoints/checkpoint-4",
+        ),
+        (["final/config.json", "checkpoints/checkpoint-9/config.json"], "final"),
     ],
 )
 def test_run_folder_resolution(tmp_path, layout, expected):

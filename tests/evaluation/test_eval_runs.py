@@ -54,7 +54,7 @@ def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bf
         "summary.json",
         "report.md",
         "bfcl_categories.png",
-        "run.json",
+        "manifest.json",
         "bfcl/items.jsonl",
     ):
         assert (out / name).is_file(), name
@@ -107,7 +107,7 @@ def test_cli_eval_runs_the_tiny_model(tiny_model_path, bfcl, tmp_path, capsys):
     ]
     assert main(args) == 0
     assert "| simple_python |" in capsys.readouterr().out
-    assert json.loads((out / "run.json").read_text())["protocol"] == "native"
+    assert json.loads((out / "manifest.json").read_text())["protocol"] == "native"
 
 
 def test_evaluate_through_an_openai_compatible_server(bfcl, fake_server, tmp_path):

@@ -103,8 +103,11 @@ def test_manifest_written_before_keep_stop_existed_still_resumes(tmp_path):
     manifest = RunManifest("m", "hf", "toolrl", stop=["</x>"])
     old = manifest.to_dict()
     del old["keep_stop"]
-    (tmp_path / "run.json").write_text(json.dumps(old))
+    (tmp_path / "run.json").write_text(json.dumps(old))  # the manifest's name back then
+    with pytest.raises(ValueError, match=r"protocol: 'toolrl' -> 'native'"):
+        RunManifest("m", "hf", "native", stop=["</x>"]).check_or_write(tmp_path)
     manifest.check_or_write(tmp_path)  # absent means the default: the same run
+    assert json.loads((tmp_path / "manifest.json").read_text())["keep_stop"] is False
 
 
 def test_clip_text_keeps_size():

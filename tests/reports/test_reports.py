@@ -146,3 +146,14 @@ def test_cli_report_and_missing_run(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert (run / "report.md").exists()
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert "no metrics.jsonl" in capsys.readouterr().err
+
+
+def test_reports_read_only_keys_the_run_folder_defines() -> None:
+    """Every status value and health curve a report shows is one that something writes:
+    a `RunStatus` key (training or the quickstart writes it) or a `MetricsRow` key."""
+    from toolzero.reports.markdown import STATUS_LABELS
+    from toolzero.reports.plots import HEALTH
+    from toolzero.run_folder import RunStatus, is_metrics_key
+
+    assert {key for key, _ in STATUS_LABELS} <= set(RunStatus.__annotations__)
+    assert all(is_metrics_key(key) for key, _ in HEALTH)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from toolzero.models import cache_dir
-from toolzero.training.metrics_file import read_metrics
+from toolzero.run_folder import read_metrics
 from toolzero.training.recipe import load_recipe
 from toolzero.training.run import train
 

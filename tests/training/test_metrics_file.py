@@ -1,11 +1,9 @@
-"""metrics.jsonl rows: names, torn lines, truncation on resume."""
+"""metrics.jsonl rows: TRL's log names become the stable names of `MetricsRow`."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from toolzero.training.metrics_file import metrics_row, read_metrics, truncate_metrics
+from toolzero.run_folder import is_metrics_key
+from toolzero.training.metrics_file import KEPT, RENAMES, metrics_row
 
 
 def test_row_names_are_stable() -> None:
@@ -41,11 +39,10 @@ def test_row_names_are_stable() -> None:
     }
 
 
-def test_torn_last_line_is_skipped_and_truncation_keeps_earlier_steps(tmp_path: Path) -> None:
-    path = tmp_path / "metrics.jsonl"
-    rows = [{"step": s, "rewards/total": float(s)} for s in (1, 2, 3, 4)]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"step": 5, "rew')
-    assert [r["step"] for r in read_metrics(path)] == [1, 2, 3, 4]
-    assert truncate_metrics(tmp_path, 2) == 2
-    assert read_metrics(path) == rows[:2]
-    assert read_metrics(tmp_path / "absent.jsonl") == []
+def test_every_name_a_row_can_get_is_in_the_row_schema() -> None:
+    """Readers (reports, benchmarks) look keys up in `MetricsRow`; nothing may fall outside."""
+    for name in [*RENAMES.values(), *KEPT]:
+        assert is_metrics_key(name), name
+    logs = {key: 1.0 for key in [*RENAMES, *KEPT, "rewards/x/mean", "timing/a", "other"]}
+    row = metrics_row(logs, step=1, schedule={"x.high": 1.0}, elapsed=0.0)
+    assert all(is_metrics_key(k) for k in row) and "other" not in row

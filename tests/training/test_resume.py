@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from toolzero.training.metrics_file import read_metrics
+from toolzero.run_folder import read_metrics
 
 from .conftest import QUICKSTART, tiny_overrides
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from toolzero.rewards.presets import RewardPreset
+from toolzero.run_folder import read_metrics
 from toolzero.training.metrics import MetricsWriter
-from toolzero.training.metrics_file import read_metrics
 from toolzero.training.recipe import load_recipe
 from toolzero.training.run import train
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from toolzero.rewards import PRESET_NAMES, get_preset
-from toolzero.training.metrics_file import read_metrics
+from toolzero.run_folder import latest_checkpoint, read_metrics
 from toolzero.training.recipe import load_recipe
-from toolzero.training.run import last_checkpoint, train
+from toolzero.training.run import train
 
 from .conftest import QUICKSTART, tiny_overrides
 
@@ -114,7 +114,7 @@ def test_run_folder_holds_recipe_checkpoints_and_loadable_final_model(
     assert load_recipe(out / "recipe.yaml") == load_recipe(
         QUICKSTART, tiny_overrides(tiny_model, out)
     )
-    assert last_checkpoint(out).name == "checkpoint-2"
+    assert latest_checkpoint(out).name == "checkpoint-2"
     status = json.loads((out / "run.json").read_text())
     assert status["status"] == "finished"
     assert (status["prompts"]["train"]["kept"], status["prompts"]["train"]["dropped"]) == (8, 0)

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toolzero.training.quickstart import run_quickstart
+    from toolzero.quickstart import run_quickstart
 
     run_quickstart(args.config, args.overrides)
     return 0

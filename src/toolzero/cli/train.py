@@ -50,9 +50,9 @@ def run_train(args: argparse.Namespace) -> int:
     if args.skip_machine_checks:
         args.overrides = [*args.overrides, "run.machine_checks=false"]
     if args.resume:
-        from pathlib import Path
+        from toolzero.run_folder import recipe_path
 
-        path = Path(args.resume) / "recipe.yaml"
+        path = recipe_path(args.resume)
         recipe = load_recipe(path, [*args.overrides, f"run.output_dir={args.resume}"])
     else:
         recipe = load_recipe(args.config, args.overrides)

@@ -17,52 +17,22 @@ completions exclude the prompt. `stop` strings end a completion and are *not* pa
 - `OpenAIBackend(base_url, model)`: any OpenAI-compatible HTTP server (see `openai_backend`).
 
 `make_backend` builds one from a model name and a backend name; `toolzero.evaluation.runner`
-decides which.
+decides which. The protocol and `cut_at_stop` live in `backend_base` (the OpenAI client
+uses them too) and are importable from here.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
+from toolzero.evaluation.backend_base import GenerationBackend, cut_at_stop
 from toolzero.evaluation.openai_backend import OpenAIBackend, chat_prompt_encoder
 from toolzero.protocol.parser import END_OF_TURN_MARKERS
 
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("hf", "vllm", "openai")
-
-
-@runtime_checkable
-class GenerationBackend(Protocol):
-    """Anything that turns prompt strings into completion strings."""
-
-    def generate(
-        self,
-        prompts: list[str],
-        max_new_tokens: int,
-        temperature: float = 0.0,
-        stop: list[str] | None = None,
-        keep_stop: bool = False,
-    ) -> list[str]: ...
-
-
-def cut_at_stop(text: str, stop: list[str] | None, keep: bool = False) -> str:
-    """Cut `text` at the earliest stop string: excluded (OpenAI's semantics) or, with
-    `keep`, included (a protocol's closing tag such as `</tool_call>` is part of the answer).
-
-    >>> cut_at_stop("a</tool_call>b<end>", ["<end>", "</tool_call>"])
-    'a'
-    >>> cut_at_stop("a</tool_call>b<end>", ["<end>", "</tool_call>"], keep=True)
-    'a</tool_call>'
-    """
-    if not stop:
-        return text
-    hits = [(p, -len(s)) for s in stop if s and (p := text.find(s)) >= 0]
-    if not hits:
-        return text
-    start, minus_length = min(hits)
-    return text[: start - minus_length] if keep else text[:start]
 
 
 def stop_token_ids(model: Any, tokenizer: Any) -> list[int]:

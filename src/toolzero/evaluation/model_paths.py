@@ -1,11 +1,12 @@
 """Find the model to evaluate: a run folder, a checkpoint, a LoRA adapter, a Hub id or `gemma-3-270m`.
 
-A training run folder holds `checkpoint-N/` folders and, when training finished, the
-final weights at its root (or in a `final/` folder). `resolve_checkpoint` picks, in order:
+A training run folder holds `checkpoints/checkpoint-N/` folders and, when training
+finished, the final weights in `final/` (see `toolzero.run_folder`); another trainer's
+output folder may hold `checkpoint-N/` at its root. `resolve_checkpoint` picks, in order:
 weights or an adapter at the folder itself, then `final/`, then the highest
-`checkpoint-N/`. An adapter folder (`adapter_config.json`, written by PEFT) is loaded on
-its base model and merged, so generation runs at full speed; vLLM gets a merged copy
-written once under toolzero's cache.
+`checkpoint-N/` that holds weights or an adapter. An adapter folder (`adapter_config.json`,
+written by PEFT) is loaded on its base model and merged, so generation runs at full speed;
+vLLM gets a merged copy written once under toolzero's cache.
 
 Hub ids are passed to transformers unchanged (offline use needs them cached).
 """
@@ -15,10 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
+from toolzero import run_folder
 from toolzero.user_files import MissingInputError
 
 logger = logging.getLogger(__name__)
@@ -37,17 +38,13 @@ def resolve_checkpoint(name_or_path: str | Path) -> str | Path:
         return name_or_path
     if _is_model_dir(path):
         return path
-    if _is_model_dir(path / "final"):
-        return path / "final"
-    checkpoints = [
-        (int(m.group(1)), p)
-        for p in path.iterdir()
-        if (m := re.fullmatch(r"checkpoint-(\d+)", p.name)) and _is_model_dir(p)
-    ]
-    if checkpoints:
-        step, best = max(checkpoints)
-        logger.info("run folder %s: evaluating its latest checkpoint (step %d)", path, step)
-        return best
+    final = run_folder.final_dir(path)
+    if _is_model_dir(final):
+        return final
+    latest = run_folder.latest_checkpoint(path, usable=_is_model_dir)
+    if latest is not None:
+        logger.info("run folder %s: evaluating its latest checkpoint, %s", path, latest.name)
+        return latest
     raise MissingInputError(
         f"{path} holds no model: expected config.json or adapter_config.json in it, in "
         "final/, or in checkpoint-N/ folders"

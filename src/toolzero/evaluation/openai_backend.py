@@ -30,6 +30,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from toolzero.evaluation.backend_base import cut_at_stop
+
 logger = logging.getLogger(__name__)
 
 CHAT_MARKER = "\x00toolzero-chat\x00"
@@ -155,8 +157,6 @@ class OpenAIBackend:
         keep_stop: bool = False,
     ) -> list[str]:
         from tqdm.auto import tqdm
-
-        from toolzero.evaluation.backends import cut_at_stop  # backends imports this module
 
         def one(prompt: str) -> str:
             if not keep_stop:

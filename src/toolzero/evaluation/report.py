@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from toolzero import run_folder
 from toolzero.user_files import BadInputError, MissingInputError, read_text
 
 CHART_NAME = "bfcl_categories.png"
@@ -175,7 +176,7 @@ def write_report(summary: dict[str, Any], out_dir: str | Path) -> Path:
     out = Path(out_dir)
     if "bfcl" in (summary.get("benchmarks") or {}):
         bfcl_chart(summary["benchmarks"]["bfcl"], out / CHART_NAME)
-    path = out / "report.md"
+    path = run_folder.report_path(out)
     path.write_text(render_report(summary), encoding="utf-8")
     return path
 
@@ -203,7 +204,7 @@ def headline_metrics(summary: dict[str, Any]) -> dict[str, float | None]:
 
 
 def load_summary(run_dir: str | Path) -> dict[str, Any]:
-    path = Path(run_dir) / "summary.json"
+    path = run_folder.summary_path(run_dir)
     if not path.is_file():
         raise MissingInputError(
             f"{path} not found: is {run_dir} a `toolzero eval` output folder? "

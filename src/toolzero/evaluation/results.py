@@ -4,8 +4,8 @@ Each benchmark writes one `items.jsonl` (one JSON object per item, with its `id`
 finish, flushed line by line. On restart, `ItemStore.done_ids()` says what to skip. A line
 cut short by a kill is dropped (its item is redone), never an error.
 
-`RunManifest` (`run.json` in the output folder) records what produced the results: model,
-backend, prompt protocol, prefill, decoding settings. Resuming into a folder made with
+`RunManifest` (`manifest.json` in the output folder, see `toolzero.run_folder`) records
+what produced the results: model, backend, prompt protocol, prefill, decoding settings. Resuming into a folder made with
 different settings would mix two models' answers in one score, so it is refused.
 """
 
@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolzero import run_folder
 from toolzero.user_files import BadInputError
 
 logger = logging.getLogger(__name__)
@@ -116,19 +117,17 @@ class RunManifest:
         return asdict(self)
 
     def check_or_write(self, out_dir: str | Path) -> None:
-        """Write `run.json`, or check that the existing one describes the same run."""
-        path = Path(out_dir) / "run.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            old = json.loads(path.read_text())
+        """Write the manifest, or check that the existing one describes the same run."""
+        old = run_folder.read_manifest(out_dir)
+        if old is not None:
             new = self.to_dict()
-            # A key an older run.json lacks had its default then (e.g. keep_stop: False).
+            # A key an older manifest lacks had its default then (e.g. keep_stop: False).
             defaults = asdict(RunManifest(model="", backend="", protocol=""))
             diff = [k for k in MANIFEST_KEYS if old.get(k, defaults[k]) != new.get(k)]
             if diff:
                 changes = "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in diff)
                 raise BadInputError(
-                    f"{path.parent} holds results of a different run ({changes}); "
+                    f"{out_dir} holds results of a different run ({changes}); "
                     "use a new --out folder, or delete the old one to start over"
                 )
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        run_folder.write_manifest(out_dir, self.to_dict())

@@ -9,7 +9,7 @@ such entries merge into one BFCL run), `api_bank` or `api_bank:<level>`, `bamboo
 checkpoint, a Hub id, a local path, `gemma-3-270m`, or the base URL of an
 OpenAI-compatible server (`http...`, which selects the `openai` backend).
 
-The output folder gets `run.json` (what produced it: resuming with other settings is
+The output folder gets `manifest.json` (what produced it: resuming with other settings is
 refused), `<bench>/items.jsonl` (every item's verdict, written as items finish, so a rerun
 resumes), `summary.json`, `report.md` and `bfcl_categories.png`.
 """
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolzero import __version__
+from toolzero import __version__, run_folder
 from toolzero.evaluation import bfcl_official
 from toolzero.evaluation.backends import make_backend
 from toolzero.evaluation.generation import ModelUnderTest
@@ -110,7 +110,7 @@ def check_inputs(
     model: Any, selected: dict[str, list[str]], opts: BenchOptions, backend: str = "hf"
 ) -> None:
     """Raise a `UserError` for anything the user named that cannot work, before the model
-    loads or `run.json` is written: the backend, the model reference, BFCL categories,
+    loads or the manifest is written: the backend, the model reference, BFCL categories,
     API-Bank levels and folder, Bamboogle's search and file, the synthetic reward preset."""
     check_backend(model, backend)
     if isinstance(model, str) and (problem := model_reference_problem(model)):
@@ -308,8 +308,8 @@ def evaluate(
 
 
 def _earlier_benchmarks(out: Path) -> dict[str, Any]:
-    """Benchmarks an earlier call wrote to the same folder (same run, checked by run.json)."""
-    path = out / "summary.json"
+    """Benchmarks an earlier call wrote to the same folder (same run, checked by the manifest)."""
+    path = run_folder.summary_path(out)
     if not path.is_file():
         return {}
     return dict(json.loads(path.read_text(encoding="utf-8")).get("benchmarks") or {})
@@ -319,7 +319,7 @@ def write_outputs(summary: dict[str, Any], out: Path) -> None:
     from toolzero.evaluation.report import write_report
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(
+    run_folder.summary_path(out).write_text(
         json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8"
     )
     write_report(summary, out)

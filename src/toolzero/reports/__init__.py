@@ -16,6 +16,7 @@ from pathlib import Path
 from toolzero.reports.markdown import write_report
 from toolzero.reports.plots import plot_runs
 from toolzero.reports.runs import RunData, load_run, start_end
+from toolzero.run_folder import plots_dir, report_path
 
 
 def generate_report(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None) -> Path:
@@ -27,9 +28,8 @@ def generate_report(run_dirs: Sequence[str | Path], out_dir: str | Path | None =
         if len(runs) > 1:
             raise ValueError("several runs: give an output folder for the comparison (--out)")
         out_dir = runs[0].path
-    out = Path(out_dir)
-    plots = plot_runs(runs, out / "plots")
-    return write_report(runs, plots, out / "report.md")
+    plots = plot_runs(runs, plots_dir(out_dir))
+    return write_report(runs, plots, report_path(out_dir))
 
 
 __all__ = ["RunData", "generate_report", "load_run", "start_end"]

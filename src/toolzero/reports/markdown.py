@@ -1,5 +1,5 @@
 """`report.md` for one run or a comparison of several: reward start/end table, before/after
-evaluation table, run facts (steps, wall time, peak memory) and the plots.
+evaluation table, run facts (steps, wall and CPU time, peak memory) and the plots.
 
 Start and end are means over the first and last few logged steps (`runs.start_end`), so a
 single noisy GRPO batch does not decide the headline numbers.
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from toolzero.reports.runs import RunData, start_end
+from toolzero.run_folder import REWARD_PREFIX
 
 
 def _fmt(value: Any) -> str:
@@ -35,7 +36,7 @@ def reward_table(runs: Sequence[RunData]) -> list[str]:
     ]
     for run in runs:
         for name in run.reward_components():
-            first, last = start_end(run.series(f"rewards/{name}")[1])
+            first, last = start_end(run.series(f"{REWARD_PREFIX}{name}")[1])
             shares = run.share_of_range(name)[1]
             share_first, share_last = start_end(shares) if shares else (None, None)
             lines.append(
@@ -111,6 +112,17 @@ def _is_result(key: str) -> bool:
     return parts[0] != "run" and "timing" not in parts and parts[-1] not in _SETTINGS
 
 
+# The `run.json` values shown, in order (keys of `run_folder.RunStatus`).
+STATUS_LABELS = (
+    ("wall_s", "training wall time (s)"),
+    ("cpu_s", "training CPU time, user + system (s)"),
+    ("peak_rss_mb", "peak memory (MiB)"),
+    ("quickstart_wall_s", "quickstart wall time, evaluations included (s)"),
+    ("quickstart_cpu_s", "quickstart CPU time, evaluations included (s)"),
+    ("quickstart_peak_rss_mb", "quickstart peak memory (MiB)"),
+)
+
+
 def run_facts(run: RunData) -> list[str]:
     recipe, status = run.recipe, run.status
     model = recipe.get("model", {}).get("name", "?")
@@ -120,15 +132,7 @@ def run_facts(run: RunData) -> list[str]:
         f"- **{run.name}**: model `{model}`, reward preset `{preset}`, "
         f"{steps} of {status.get('total_steps', '?')} steps logged, status {status.get('status', '?')}"
     ]
-    labels = (
-        ("wall_s", "training wall time (s)"),
-        ("cpu_s", "CPU time, user + system (s)"),
-        ("peak_rss_mb", "peak memory (MiB)"),
-        ("quickstart_wall_s", "quickstart wall time, evaluations included (s)"),
-        ("quickstart_cpu_s", "quickstart CPU time (s)"),
-        ("quickstart_peak_rss_mb", "quickstart peak memory (MiB)"),
-    )
-    facts += [f"  - {label}: {status[key]}" for key, label in labels if key in status]
+    facts += [f"  - {label}: {status[key]}" for key, label in STATUS_LABELS if key in status]
     return facts
 
 

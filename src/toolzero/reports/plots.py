@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from toolzero.reports.runs import RunData
+from toolzero.run_folder import REWARD_PREFIX, SCHEDULE_PREFIX
 
 HEALTH = (
     ("kl", "KL to the reference"),
@@ -91,14 +92,14 @@ def plot_runs(runs: Sequence[RunData], out_dir: str | Path) -> dict[str, list[Pa
     schedules: list[str] = []
     for run in runs:
         components += [c for c in run.reward_components() if c not in components]
-        schedules += [k for k in run.keys_with_prefix("schedule/") if k not in schedules]
+        schedules += [k for k in run.keys_with_prefix(SCHEDULE_PREFIX) if k not in schedules]
     made: dict[str, list[Path]] = {"rewards": [], "schedule": [], "health": []}
     for name in components:
         title = "total reward" if name == "total" else f"reward: {name}"
-        path = plot_metric(runs, f"rewards/{name}", title, out / f"reward_{_slug(name)}.png")
+        path = plot_metric(runs, f"{REWARD_PREFIX}{name}", title, out / f"reward_{_slug(name)}.png")
         made["rewards"] += [path] if path else []
         # plot_metric returns None when no run logged the range
-        if any(not _constant(runs, f"schedule/{name}.{e}") for e in ("low", "high")):
+        if any(not _constant(runs, f"{SCHEDULE_PREFIX}{name}.{e}") for e in ("low", "high")):
             path = plot_metric(
                 runs,
                 name,
@@ -110,7 +111,7 @@ def plot_runs(runs: Sequence[RunData], out_dir: str | Path) -> dict[str, list[Pa
     for key in schedules:
         if _constant(runs, key):
             continue
-        path = plot_metric(runs, key, f"schedule: {key[9:]}", out / f"{_slug(key)}.png")
+        path = plot_metric(runs, key, f"schedule: {key.removeprefix(SCHEDULE_PREFIX)}", out / f"{_slug(key)}.png")
         made["schedule"] += [path] if path else []
     for key, title in HEALTH:
         path = plot_metric(runs, key, title, out / f"{_slug(key)}.png")

@@ -1,23 +1,21 @@
 """Read a run folder for reporting: its metrics rows, recipe, status and evaluations.
 
 Plain Python and YAML: reports never import the trainer. A run is whatever folder holds a
-`metrics.jsonl`; everything else (`recipe.yaml`, `run.json`, `evaluation.json`) is
-optional and shown when present.
+metrics file; everything else (the recipe, the status, the quickstart's evaluations) is
+optional and shown when present. `toolzero.run_folder` names the files.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from toolzero.training.metrics_file import read_metrics
+from toolzero import run_folder
+from toolzero.run_folder import REWARD_PREFIX, SCHEDULE_PREFIX
 from toolzero.user_files import MissingInputError
-
-EVALUATION_FILE = "evaluation.json"
 
 
 @dataclass
@@ -34,8 +32,9 @@ class RunData:
         names: list[str] = []
         for row in self.rows:
             for key in row:
-                if key.startswith("rewards/") and key[8:] not in names:
-                    names.append(key[8:])
+                name = key.removeprefix(REWARD_PREFIX)
+                if name != key and name not in names:
+                    names.append(name)
         return [n for n in names if n != "total"] + (["total"] if "total" in names else [])
 
     def series(self, key: str) -> tuple[list[int], list[float]]:
@@ -53,8 +52,9 @@ class RunData:
         """
         points = []
         for row in self.rows:
-            value = row.get(f"rewards/{name}")
-            low, high = row.get(f"schedule/{name}.low"), row.get(f"schedule/{name}.high")
+            value = row.get(f"{REWARD_PREFIX}{name}")
+            low = row.get(f"{SCHEDULE_PREFIX}{name}.low")
+            high = row.get(f"{SCHEDULE_PREFIX}{name}.high")
             numbers = all(isinstance(v, int | float) for v in (value, low, high))
             if numbers and high > low:
                 points.append((row["step"], (float(value) - low) / (high - low)))
@@ -68,20 +68,20 @@ class RunData:
 
 
 def load_run(path: str | Path) -> RunData:
-    """A run folder's data; a folder without `metrics.jsonl` is an error naming the fix."""
+    """A run folder's data; a folder without a metrics file is an error naming the fix."""
     path = Path(path)
-    metrics = path / "metrics.jsonl"
+    metrics = run_folder.metrics_path(path)
     if not metrics.exists():
         raise MissingInputError(
-            f"{path}: no metrics.jsonl; give a run folder written by `toolzero train`"
+            f"{path}: no {metrics.name}; give a run folder written by `toolzero train`"
         )
     return RunData(
         name=path.name,
         path=path,
-        rows=read_metrics(metrics),
-        recipe=_read_yaml(path / "recipe.yaml"),
-        status=_read_json(path / "run.json"),
-        evaluation=_read_json(path / EVALUATION_FILE),
+        rows=run_folder.read_metrics(metrics),
+        recipe=_read_yaml(run_folder.recipe_path(path)),
+        status=run_folder.read_status(path),
+        evaluation=run_folder.read_evaluation(path),
     )
 
 
@@ -95,16 +95,6 @@ def start_end(values: list[float], window: int | None = None) -> tuple[float, fl
         return float("nan"), float("nan")
     k = window or max(1, min(3, len(values) // 4))
     return sum(values[:k]) / k, sum(values[-k:]) / k
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -28,12 +28,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from toolzero import run_folder
 from toolzero.training.recipe import Recipe
 
 logger = logging.getLogger(__name__)
-
-FINAL_DIR = "final"
-ADAPTER_DIR = "adapter"
 
 
 def is_sharded_save(trainer: Any) -> bool:
@@ -70,11 +68,11 @@ def save_final_model(
     The model is the merged one on the one-process path, else None: a sharded model in
     memory is not usable as it is.
     """
-    final = run_dir / FINAL_DIR
+    final = run_folder.final_dir(run_dir)
     if not is_sharded_save(trainer):
         return final, _save_in_memory(trainer, recipe, final, tokenizer)
     merge = recipe.lora.enabled and recipe.lora.merge_on_save
-    target = run_dir / ADAPTER_DIR if merge else final
+    target = run_folder.adapter_dir(run_dir) if merge else final
     if trainer.is_fsdp_enabled:
         trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
     trainer.save_model(str(target))  # collective: every rank, or it hangs

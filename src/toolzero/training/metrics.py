@@ -17,7 +17,8 @@ from typing import Any
 from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
 
-from toolzero.training.metrics_file import append_row, last_elapsed, metrics_row, numeric_items
+from toolzero import run_folder
+from toolzero.training.metrics_file import last_elapsed, metrics_row, numeric_items
 
 
 class MetricsWriter(TrainerCallback):
@@ -28,8 +29,8 @@ class MetricsWriter(TrainerCallback):
         run_dir: str | Path,
         schedule_values: Callable[[int, int], dict[str, float]] | None = None,
     ) -> None:
-        self.path = Path(run_dir) / "metrics.jsonl"
-        self.eval_path = Path(run_dir) / "eval_metrics.jsonl"
+        self.path = run_folder.metrics_path(run_dir)
+        self.eval_path = run_folder.eval_metrics_path(run_dir)
         self.schedule_values = schedule_values
         self._start = time.monotonic()
         self._last_time: float | None = None
@@ -43,7 +44,8 @@ class MetricsWriter(TrainerCallback):
             return
         elapsed = self._elapsed_before + time.monotonic() - self._start
         if any(k.startswith("eval_") for k in logs):
-            append_row(self.eval_path, {"step": state.global_step, **numeric_items(logs)})
+            eval_row = {"step": state.global_step, **numeric_items(logs)}
+            run_folder.append_metrics_row(self.eval_path, eval_row)
             return
         if "train_runtime" in logs:  # the closing summary, not a step
             return
@@ -58,7 +60,7 @@ class MetricsWriter(TrainerCallback):
             dt = elapsed - self._last_time
             row["tokens_per_s"] = round((tokens - self._last_tokens) / dt, 2) if dt > 0 else None
         self._last_time, self._last_tokens = elapsed, tokens
-        append_row(self.path, row)
+        run_folder.append_metrics_row(self.path, row)
 
 
 class RewardProgress(ProgressCallback):

@@ -1,24 +1,26 @@
-"""The `metrics.jsonl` file: the row format, reading, appending and truncating.
+"""From TRL's log dictionary to a `metrics.jsonl` row (`toolzero.run_folder.MetricsRow`).
 
-One row per logged training step with stable names:
+TRL logs ~40 keys per step under its own names (`reward`, `completions/mean_length`,
+`rewards/<name>/mean` and `/std`...); `metrics_row` keeps the ones a run is read by and
+gives them the stable names of `MetricsRow`:
 
-    step, epoch, time_s, step_time_s, tokens_per_s,
+    step, epoch, time_s, step_time_s, tokens_per_s, num_tokens,
     rewards/<component>, rewards/total, reward_std, frac_reward_zero_std,
     schedule/<name>   (the reward ranges/weights in force at that step),
     kl, entropy, loss, grad_norm, learning_rate, clip_ratio,
     completion_length/mean|min|max, clipped_ratio
 
-Plain Python (no torch, no transformers) so that reports read runs without the trainer.
-Rows are appended and flushed one at a time, so a killed run keeps every step it logged,
-and a torn last line is skipped on reading.
+Plain Python (no torch, no transformers). Reading, appending and truncating the file are
+`toolzero.run_folder`'s.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
+
+from toolzero.run_folder import read_metrics
 
 RENAMES = {
     "reward": "rewards/total",
@@ -69,39 +71,6 @@ def metrics_row(
     return row
 
 
-def read_metrics(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a metrics file; a torn last line (a killed run) is skipped."""
-    rows = []
-    path = Path(path)
-    if not path.exists():
-        return rows
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
-
-
-def truncate_metrics(run_dir: str | Path, last_step: int) -> int:
-    """Keep only rows with step <= last_step (a resume restarts there). Returns rows kept."""
-    for name in ("metrics.jsonl", "eval_metrics.jsonl"):
-        path = Path(run_dir) / name
-        if not path.exists():
-            continue
-        rows = [r for r in read_metrics(path) if r.get("step", 0) <= last_step]
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-        tmp.replace(path)
-    return len(read_metrics(Path(run_dir) / "metrics.jsonl"))
-
-
-def append_row(path: Path, row: dict[str, Any]) -> None:
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(row) + "\n")
-        f.flush()
-
-
 def numeric_items(logs: dict[str, Any]) -> dict[str, float]:
     return {
         k: v
@@ -111,5 +80,6 @@ def numeric_items(logs: dict[str, Any]) -> dict[str, float]:
 
 
 def last_elapsed(path: Path) -> float:
+    """`time_s` of a metrics file's last row: a resumed run's clock continues from it."""
     rows = read_metrics(path)
     return float(rows[-1].get("time_s", 0.0)) if rows else 0.0

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from toolzero.errors import ConfigError
+from toolzero.training.recipe_checks import check_values
 from toolzero.user_files import yaml_problem
 
 
@@ -333,8 +334,6 @@ def _coerce(value: Any, hint: Any) -> tuple[Any, bool]:
 
 def check_recipe(recipe: Recipe) -> list[str]:
     """Values and their combinations: ranges, choices, the GRPO batch arithmetic."""
-    from toolzero.training.recipe_checks import check_values
-
     return check_values(recipe)
 
 

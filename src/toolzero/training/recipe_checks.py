@@ -4,6 +4,8 @@
 `recipe_from_dict` can run it on every load. `check_environment` adds what depends on this
 machine: the model path, the data spec, installed packages, `grpo.extra` against the
 installed `GRPOConfig`. Both return a list of problems, each naming the field and the fix.
+This module sits below `recipe` (which runs `check_values` on every load): it reads a
+recipe's fields and names the `Recipe` type for type checkers only.
 """
 
 from __future__ import annotations

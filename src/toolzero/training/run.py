@@ -3,13 +3,11 @@
     result = train(load_recipe("recipes/quickstart.yaml"))
     result = resume("runs/quickstart")          # after a crash or a kill
 
-A run folder holds everything needed to continue or inspect a run:
-
-    recipe.yaml         the resolved recipe (so `--resume RUN_DIR` needs nothing else)
-    metrics.jsonl       one row per step (see `metrics_file`)
-    checkpoints/        TRL checkpoints: adapter or weights, optimizer, scheduler, RNG, step
-    final/              the trained model, LoRA merged in, loadable by any HF loader
-    run.json            status, steps, wall time, peak memory, prompts dropped by the cap
+A run folder holds everything needed to continue or inspect a run: the resolved recipe
+(so `--resume RUN_DIR` needs nothing else), one metrics row per step, the trainer's
+checkpoints, the final model with LoRA merged in, and the status (steps, wall and CPU
+time, peak memory, prompts dropped by the cap). `toolzero.run_folder` names and
+describes each file.
 
 Resume continues from the newest *complete* checkpoint (one whose `trainer_state.json`
 parses; a checkpoint torn by a kill is skipped), drops metric rows logged after it, and
@@ -19,25 +17,20 @@ schedule and the data order continue where they were, at most `run.save_steps` s
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolzero import run_folder
 from toolzero.training.final_model import check_final_save, save_final_model
-from toolzero.training.metrics_file import truncate_metrics
 from toolzero.training.recipe import Recipe, RecipeError, load_recipe
 from toolzero.training.recipe_checks import check_environment
 from toolzero.training.stopping import uninstall_stop_strings
 
 logger = logging.getLogger(__name__)
-
-RECIPE_FILE = "recipe.yaml"
-STATUS_FILE = "run.json"
 
 
 @dataclass
@@ -62,43 +55,10 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def last_checkpoint(run_dir: str | Path) -> Path | None:
-    """The newest checkpoint whose `trainer_state.json` is complete, or None."""
-    folder = Path(run_dir) / "checkpoints"
-    if not folder.is_dir():
-        return None
-    found = []
-    for path in folder.iterdir():
-        match = re.fullmatch(r"checkpoint-(\d+)", path.name)
-        if match and path.is_dir():
-            found.append((int(match.group(1)), path))
-    for _, path in sorted(found, reverse=True):
-        try:
-            json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            logger.warning("skipping incomplete checkpoint %s", path)
-            continue
-        return path
-    return None
-
-
-def checkpoint_step(path: Path) -> int:
-    state = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
-    return int(state["global_step"])
-
-
-def write_status(run_dir: Path, **values: Any) -> None:
-    path = run_dir / STATUS_FILE
-    status = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    status.update(values)
-    path.write_text(json.dumps(status, indent=2) + "\n", encoding="utf-8")
-
-
 def prepare_run_dir(recipe: Recipe, resume: bool) -> Path:
     """Create the run folder (or check it for a resume) and save the resolved recipe."""
     run_dir = Path(recipe.run.output_dir)
-    started = (run_dir / "metrics.jsonl").exists() or (run_dir / "checkpoints").exists()
-    if started and not resume:
+    if run_folder.holds_a_run(run_dir) and not resume:
         raise RecipeError(
             [
                 f"run.output_dir: {run_dir} already holds a run; continue it with "
@@ -106,8 +66,9 @@ def prepare_run_dir(recipe: Recipe, resume: bool) -> Path:
             ]
         )
     run_dir.mkdir(parents=True, exist_ok=True)
-    if not resume or not (run_dir / RECIPE_FILE).exists():
-        (run_dir / RECIPE_FILE).write_text(recipe.to_yaml(), encoding="utf-8")
+    saved = run_folder.recipe_path(run_dir)
+    if not resume or not saved.exists():
+        saved.write_text(recipe.to_yaml(), encoding="utf-8")
     return run_dir
 
 
@@ -118,16 +79,17 @@ def train(
     problems = check_environment(recipe)
     if problems:
         raise RecipeError(problems)
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), cpu_seconds()
     run_dir = prepare_run_dir(recipe, resume)
-    checkpoint = last_checkpoint(run_dir) if resume else None
-    truncate_metrics(run_dir, checkpoint_step(checkpoint) if checkpoint else 0)
+    checkpoint = run_folder.latest_checkpoint(run_dir) if resume else None
+    last_step = run_folder.checkpoint_step(checkpoint) if checkpoint else 0
+    run_folder.truncate_metrics(run_dir, last_step)
     if tokenizer is None:
         from toolzero.models import load_tokenizer
 
         tokenizer = load_tokenizer(recipe.model.name)
     train_set, eval_set, prompts = _make_datasets(recipe, tokenizer)
-    write_status(run_dir, prompts=prompts)  # what data.max_prompt_tokens dropped
+    run_folder.update_status(run_dir, prompts=prompts)  # what data.max_prompt_tokens dropped
     # The trainer's config before the model: creating it sets up the distributed state
     # (DeepSpeed's global config), so `from_pretrained` partitions the weights as they
     # load (ZeRO-3 init) instead of each rank holding a full copy. Keep it alive.
@@ -140,7 +102,9 @@ def train(
     trainer = _make_trainer(recipe, run_dir, model, tokenizer, train_set, eval_set, args)
     check_final_save(trainer)
     steps = trainer.args.max_steps
-    write_status(run_dir, status="running", total_steps=steps, resumed_from=str(checkpoint or ""))
+    run_folder.update_status(
+        run_dir, status="running", total_steps=steps, resumed_from=str(checkpoint or "")
+    )
     logger.info(
         "training %d steps into %s%s", steps, run_dir, f" from {checkpoint}" if checkpoint else ""
     )
@@ -148,17 +112,21 @@ def train(
     uninstall_stop_strings(model)  # later generate() calls (evaluation) behave as before
     final, trained = save_final_model(trainer, recipe, run_dir, tokenizer)
     wall = time.monotonic() - start
-    write_status(
-        run_dir, status="finished", wall_s=round(wall, 1), peak_rss_mb=round(peak_rss_mb(), 1)
+    run_folder.update_status(
+        run_dir,
+        status="finished",
+        wall_s=round(wall, 1),
+        cpu_s=round(cpu_seconds() - cpu_start, 1),
+        peak_rss_mb=round(peak_rss_mb(), 1),
     )
     return RunResult(run_dir, final, steps, wall, peak_rss_mb(), trained, tokenizer)
 
 
 def resume(run_dir: str | Path, overrides: list[str] | None = None) -> RunResult:
     """Continue a run from its folder alone (its saved recipe and newest checkpoint)."""
-    path = Path(run_dir) / RECIPE_FILE
+    path = run_folder.recipe_path(run_dir)
     if not path.exists():
-        raise RecipeError([f"{run_dir}: no {RECIPE_FILE}; is this a toolzero run folder?"])
+        raise RecipeError([f"{run_dir}: no {path.name}; is this a toolzero run folder?"])
     recipe = load_recipe(path, [*(overrides or []), f"run.output_dir={run_dir}"])
     return train(recipe, resume=True)
 

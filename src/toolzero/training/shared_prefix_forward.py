@@ -37,10 +37,6 @@ class PrefixGroups:
     first_rows: torch.Tensor  # [U] long
     row_group: torch.Tensor  # [B] long
 
-    @property
-    def num_groups(self) -> int:
-        return int(self.first_rows.numel())
-
 
 def find_prefix_groups(
     input_ids: torch.Tensor, attention_mask: torch.Tensor, prompt_length: int

@@ -18,12 +18,14 @@ import logging
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trl import GRPOConfig, GRPOTrainer
 
+from toolzero import run_folder
 from toolzero.training.recipe import Recipe
 from toolzero.training.shared_prefix import SharedPrefixMixin
 from toolzero.training.stopping import (
@@ -39,6 +41,25 @@ if TYPE_CHECKING:
     from toolzero.rewards.presets import RewardPreset
 
 logger = logging.getLogger(__name__)
+
+
+def ignore_deprecated_checkpointing_alias() -> None:
+    """Drop exactly one FutureWarning that libraries cause and toolzero cannot fix.
+
+    transformers 5.23 deprecated `PreTrainedModel.is_gradient_checkpointing` (in favour of
+    `is_activation_checkpointing`) with a FutureWarning at every read. toolzero never reads
+    it; trl 1.16 does at every generation round (`disable_gradient_checkpointing` and
+    `_unwrap_model_for_generation` in trl/models/utils.py) and peft 0.21 once per wrapped
+    model (`PeftModel.__init__`). Python shows a warning once per call site, but the
+    Trainer's checkpoint save opens `warnings.catch_warnings`, which resets that, so the
+    warning came back after every save. Remove this once trl reads the new name.
+    """
+    warnings.filterwarnings(
+        "ignore",
+        message=r"`is_gradient_checkpointing` is deprecated",
+        category=FutureWarning,
+        module=r"transformers\.modeling_utils",
+    )
 
 
 def score_only_completion_tokens() -> None:
@@ -152,7 +173,7 @@ def build_grpo_config(
         stops = vllm_stop_kwargs(recipe.model.stop_strings, stop_ids or ())
         generation_kwargs = {**stops, **generation_kwargs}
     fields: dict[str, Any] = {
-        "output_dir": str(run_dir / "checkpoints"),
+        "output_dir": str(run_folder.checkpoints_dir(run_dir)),
         "per_device_train_batch_size": completions // divisor,
         "gradient_accumulation_steps": g.gradient_accumulation_steps,
         "steps_per_generation": g.gradient_accumulation_steps * g.updates_per_generation,
@@ -247,6 +268,7 @@ def build_trainer(
         args = build_grpo_config(recipe, run_dir, steps, eval_dataset is not None, eos)
     if on_cpu(recipe) and recipe.grpo.score_completion_only:
         score_only_completion_tokens()
+    ignore_deprecated_checkpointing_alias()
     stops = recipe.model.stop_strings
     if stops and not recipe.grpo.use_vllm:
         install_stop_strings(model, tokenizer, stops)

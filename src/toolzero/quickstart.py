@@ -5,31 +5,38 @@
 
 One process, one model load: the embedded Gemma-3-270M base is evaluated on held-out
 synthetic tool-use tasks, trained on the training tasks (offline, no data download), and
-evaluated again on the same tasks with the same settings. The run folder gets
-`evaluation.json` (before/after summaries), `metrics.jsonl`, checkpoints, `final/` and
-`report.md` with plots. Evaluation settings come from the recipe's `evaluation` section
+evaluated again on the same tasks with the same settings. The run folder gets the two
+evaluations (`eval-before/`, `eval-after/`, and their summaries side by side for the
+report), the metrics, checkpoints, the final model and the report with plots (see
+`toolzero.run_folder`). Evaluation settings come from the recipe's `evaluation` section
 (ignored by `toolzero train`).
+
+The top floor of the package: it composes training, evaluation and reports, and only the
+CLI imports it.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from toolzero import run_folder
+from toolzero.evaluation import evaluate
+from toolzero.models import load_model_and_tokenizer
+from toolzero.reports import generate_report
 from toolzero.training.recipe import Recipe, load_recipe
+from toolzero.training.run import cpu_seconds, peak_rss_mb, train
+from toolzero.training.stopping import add_end_of_turn_to_eos
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_RECIPE = Path(__file__).resolve().parents[3] / "recipes" / "quickstart.yaml"
+DEFAULT_RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "quickstart.yaml"
 
 
-def evaluate_model(model: Any, tokenizer: Any, recipe: Recipe, out: Path) -> dict:
-    """Run `toolzero.evaluation.evaluate` with the recipe's prompt protocol and prefill."""
-    from toolzero.evaluation import evaluate
-
+def evaluate_model(
+    model: Any, tokenizer: Any, recipe: Recipe, when: Literal["before", "after"]
+) -> dict:
+    """Evaluate into the run folder's `eval-<when>/` with the recipe's prompt protocol,
+    prefill and stop strings."""
     settings = recipe.evaluation
     model.eval()
     # The answer ends where training ends it: at the recipe's stop strings, kept (a base
@@ -37,7 +44,7 @@ def evaluate_model(model: Any, tokenizer: Any, recipe: Recipe, out: Path) -> dic
     return evaluate(
         (model, tokenizer),
         benches=list(settings.benches),
-        out_dir=str(out),
+        out_dir=str(run_folder.evaluation_dir(recipe.run.output_dir, when)),
         limit=settings.limit,
         backend="hf",
         protocol=recipe.model.protocol,
@@ -51,11 +58,6 @@ def evaluate_model(model: Any, tokenizer: Any, recipe: Recipe, out: Path) -> dic
 
 def run_quickstart(config: str | Path | None = None, overrides: list[str] | None = None) -> Path:
     """The whole quickstart; returns the report path."""
-    from toolzero.models import load_model_and_tokenizer
-    from toolzero.reports import generate_report
-    from toolzero.training.run import cpu_seconds, peak_rss_mb, train, write_status
-    from toolzero.training.stopping import add_end_of_turn_to_eos
-
     start = time.monotonic()
     config = Path(config) if config else DEFAULT_RECIPE
     recipe = load_recipe(config, overrides)
@@ -65,16 +67,13 @@ def run_quickstart(config: str | Path | None = None, overrides: list[str] | None
     model, tokenizer = load_model_and_tokenizer(recipe.model.name, dtype=recipe.model.dtype)
     add_end_of_turn_to_eos(model, tokenizer)  # both evaluations stop at the end of the turn
     print(f"[2/4] evaluating the base model on {settings.limit} held-out tasks")
-    before = evaluate_model(model, tokenizer, recipe, run_dir / "eval-before")
+    before = evaluate_model(model, tokenizer, recipe, "before")
     print(f"[3/4] GRPO training: {recipe.grpo.max_steps} steps, preset {recipe.reward.preset}")
     result = train(recipe, model=model, tokenizer=tokenizer)
     print("[4/4] evaluating the trained model on the same tasks")
-    after = evaluate_model(result.model, tokenizer, recipe, run_dir / "eval-after")
-    (run_dir / "evaluation.json").write_text(
-        json.dumps({"before": before, "after": after}, indent=2, default=str) + "\n",
-        encoding="utf-8",
-    )
-    write_status(
+    after = evaluate_model(result.model, tokenizer, recipe, "after")
+    run_folder.write_evaluation(run_dir, before, after)
+    run_folder.update_status(
         run_dir,
         quickstart_wall_s=round(time.monotonic() - start, 1),
         quickstart_cpu_s=round(cpu_seconds(), 1),
