@@ -18,6 +18,7 @@ schedule and the data order continue where they were, at most `run.save_steps` s
 from __future__ import annotations
 
 import logging
+import os
 import resource
 import time
 from dataclasses import dataclass, field
@@ -55,6 +56,12 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _update_status(run_dir: Path, **values: Any) -> None:
+    """`run.json`, written by the main process only (every rank runs `train`)."""
+    if int(os.environ.get("RANK", "0")) == 0:
+        run_folder.update_status(run_dir, **values)
+
+
 def prepare_run_dir(recipe: Recipe, resume: bool) -> Path:
     """Create the run folder (or check it for a resume) and save the resolved recipe."""
     run_dir = Path(recipe.run.output_dir)
@@ -89,7 +96,7 @@ def train(
 
         tokenizer = load_tokenizer(recipe.model.name)
     train_set, eval_set, prompts = _make_datasets(recipe, tokenizer)
-    run_folder.update_status(run_dir, prompts=prompts)  # what data.max_prompt_tokens dropped
+    _update_status(run_dir, prompts=prompts)  # what data.max_prompt_tokens dropped
     # The trainer's config before the model: creating it sets up the distributed state
     # (DeepSpeed's global config), so `from_pretrained` partitions the weights as they
     # load (ZeRO-3 init) instead of each rank holding a full copy. Keep it alive.
@@ -102,7 +109,7 @@ def train(
     trainer = _make_trainer(recipe, run_dir, model, tokenizer, train_set, eval_set, args)
     check_final_save(trainer)
     steps = trainer.args.max_steps
-    run_folder.update_status(
+    _update_status(
         run_dir, status="running", total_steps=steps, resumed_from=str(checkpoint or "")
     )
     logger.info(
@@ -112,7 +119,7 @@ def train(
     uninstall_stop_strings(model)  # later generate() calls (evaluation) behave as before
     final, trained = save_final_model(trainer, recipe, run_dir, tokenizer)
     wall = time.monotonic() - start
-    run_folder.update_status(
+    _update_status(
         run_dir,
         status="finished",
         wall_s=round(wall, 1),
