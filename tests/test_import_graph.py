@@ -34,6 +34,7 @@ LAYERS = (
     "errors",
     "user_files",
     "run_folder",
+    "machine",
     "protocol",
     "tiny_model",
     "models",
@@ -43,6 +44,8 @@ LAYERS = (
     "evaluation",
     "reports",
     "quickstart",
+    "env_report",
+    "gpu_check",
     "cli",
     "__main__",
 )

@@ -177,7 +177,7 @@ def make_recipe(model: Path, run_dir: Path, cpu: bool, vllm: bool = False) -> di
 
 def step_figures(run_dir: Path) -> tuple[float | None, float | None]:
     """Median step time and tokens/s over the logged steps after the first (warm-up)."""
-    from toolzero.training.metrics_file import read_metrics
+    from toolzero.run_folder import read_metrics
 
     rows = read_metrics(run_dir / "metrics.jsonl")
     later = rows[1:] or rows
