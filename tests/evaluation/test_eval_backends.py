@@ -224,6 +224,7 @@ class _FakeVllmTokenizer:
     """What `VLLMBackend` uses of `LLM.get_tokenizer()`: call, vocabulary, eos."""
 
     eos_token = "<eos>"
+    eos_token_id = 1
 
     def __call__(self, text, add_special_tokens):
         return {"input_ids": [len(text), int(add_special_tokens)]}
@@ -263,7 +264,7 @@ def test_vllm_backend_with_a_stand_in_module(monkeypatch):
         "temperature": 0.0,
         "stop": ["</tool_call>"],
         "include_stop_str_in_output": False,
-        "stop_token_ids": [1, 7, 106],
+        "stop_token_ids": [1, 106, 7],  # eos, then protocol.chat.END_OF_TURN_TOKENS' order
     }
     assert backend.generate(["abc"], 7, stop=["</tool_call>"], keep_stop=True) == [
         "ans</tool_call>"

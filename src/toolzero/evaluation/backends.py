@@ -28,24 +28,11 @@ from typing import Any
 
 from toolzero.evaluation.backend_base import GenerationBackend, cut_at_stop
 from toolzero.evaluation.openai_backend import OpenAIBackend, chat_prompt_encoder
-from toolzero.protocol.parser import END_OF_TURN_MARKERS
+from toolzero.protocol.chat import stop_token_ids
 
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("hf", "vllm", "openai")
-
-
-def stop_token_ids(model: Any, tokenizer: Any) -> list[int]:
-    """The model's eos ids plus every chat end-of-turn token the vocabulary has as one
-    token: the Gemma base file lists only `<eos>`, yet its turns end with `<end_of_turn>`.
-    `model` may be None (vLLM adds its own generation config's eos itself)."""
-    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
-    ids = [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
-    vocab = tokenizer.get_vocab()
-    for marker in (tokenizer.eos_token, *END_OF_TURN_MARKERS):
-        if marker in vocab and vocab[marker] not in ids:
-            ids.append(vocab[marker])
-    return ids
 
 
 class HFBackend:
@@ -64,7 +51,7 @@ class HFBackend:
         self.progress = progress
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        self.eos_ids = stop_token_ids(model, tokenizer)
+        self.eos_ids = stop_token_ids(tokenizer, model)
 
     def generate(
         self,
@@ -141,7 +128,7 @@ class VLLMBackend:
         self.llm = vllm.LLM(model=model, **engine_kwargs)
         self.tokenizer = self.llm.get_tokenizer()
         self.progress = progress
-        self.stop_ids = stop_token_ids(None, self.tokenizer)
+        self.stop_ids = stop_token_ids(self.tokenizer)
 
     def generate(
         self,

@@ -21,6 +21,10 @@ from toolzero.protocol.compact_format import compact_prompt_messages
 from toolzero.protocol.toolrl_format import render_system_prompt, toolrl_prompt_messages
 from toolzero.protocol.types import Example
 
+# Chat end-of-turn tokens that end generation alongside the tokenizer's eos (training and
+# every evaluation backend use this one list, so both stop on the same ids).
+END_OF_TURN_TOKENS = ("<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<|end|>")
+
 Protocol = Literal["toolrl", "native", "compact"]
 PROTOCOLS: tuple[str, ...] = ("toolrl", "native", "compact")
 
@@ -90,3 +94,24 @@ __all__ = [
     "render_prompt",
     "render_system_prompt",
 ]
+
+
+def end_of_turn_ids(tokenizer: Any) -> list[int]:
+    """Ids of the end-of-turn tokens this tokenizer has as single tokens."""
+    vocab = tokenizer.get_vocab()
+    return [vocab[t] for t in END_OF_TURN_TOKENS if t in vocab]
+
+
+def stop_token_ids(tokenizer: Any, model: Any = None) -> list[int]:
+    """The ids that end a turn, each once: the tokenizer's eos first unless the model's
+    generation-config eos (when a model is given) already lists it, then that list, then
+    the tokenizer's end-of-turn tokens.
+
+    The Gemma base file lists only `<eos>`, yet its turns end with `<end_of_turn>`; an
+    engine that reads the generation config from disk (vLLM) needs them passed explicitly.
+    """
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
+    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in ids:
+        ids.insert(0, int(tokenizer.eos_token_id))
+    return list(dict.fromkeys([*ids, *end_of_turn_ids(tokenizer)]))

@@ -29,32 +29,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from toolzero.protocol.chat import end_of_turn_ids, stop_token_ids
+
 logger = logging.getLogger(__name__)
-
-# Chat end-of-turn tokens that should end generation alongside the tokenizer's eos.
-END_OF_TURN_TOKENS = ("<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|end|>")
-
-
-def end_of_turn_ids(tokenizer: Any) -> list[int]:
-    """Ids of the end-of-turn tokens this tokenizer has as single tokens."""
-    vocab = tokenizer.get_vocab()
-    return [vocab[t] for t in END_OF_TURN_TOKENS if t in vocab]
-
-
-def stop_token_ids(tokenizer: Any) -> list[int]:
-    """The tokenizer's eos and end-of-turn ids: what must end generation in an engine that
-    reads the model's generation config from disk (vLLM adds that file's eos itself)."""
-    eos = [] if tokenizer.eos_token_id is None else [int(tokenizer.eos_token_id)]
-    return eos + [i for i in end_of_turn_ids(tokenizer) if i not in eos]
 
 
 def add_end_of_turn_to_eos(model: Any, tokenizer: Any) -> list[int]:
     """Make every end-of-turn token end generation (Gemma's base file lists only `<eos>`)."""
-    eos = model.generation_config.eos_token_id
-    eos = [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
-    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in eos:
-        eos.insert(0, tokenizer.eos_token_id)
-    eos += [i for i in end_of_turn_ids(tokenizer) if i not in eos]
+    eos = stop_token_ids(tokenizer, model)
     model.generation_config.eos_token_id = eos
     return eos
 
