@@ -9,7 +9,7 @@ import pytest
 from eval_fakes import PlainTokenizer, ScriptedBackend
 
 from toolzero.cli import main
-from toolzero.evaluation import BenchOptions, evaluate, parse_benches
+from toolzero.evaluation import BenchOptions, GenerationSettings, evaluate, parse_benches
 from toolzero.evaluation.bfcl import run_bfcl
 from toolzero.evaluation.generation import ModelUnderTest
 
@@ -26,7 +26,7 @@ def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bf
     pytest.importorskip("toolzero.data.synthetic", reason="synthetic data generator not present")
     out = tmp_path / "eval"
     options = BenchOptions(
-        api_bank_dir=str(shared_data / "toolrl"),
+        data_dirs={"api_bank": str(shared_data / "toolrl")},
         search_index=str(docs),
         bamboogle_file=str(shared_data / "toolrl" / "bamboogle.json"),
         synthetic_n=2,
@@ -37,8 +37,7 @@ def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bf
         benches,
         out,
         limit=2,
-        prefill="<think>",
-        max_new_tokens=6,
+        settings=GenerationSettings(prefill="<think>", max_new_tokens=6),
         batch_size=4,
         options=options,
     )
@@ -69,8 +68,7 @@ def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bf
         benches,
         out,
         limit=2,
-        prefill="<think>",
-        max_new_tokens=6,
+        settings=GenerationSettings(prefill="<think>", max_new_tokens=6),
         batch_size=4,
         options=options,
     )
@@ -82,8 +80,7 @@ def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bf
             benches,
             out,
             limit=2,
-            prefill="",
-            max_new_tokens=6,
+            settings=GenerationSettings(max_new_tokens=6),
             options=options,
         )
 
@@ -139,9 +136,8 @@ def test_evaluate_through_an_openai_compatible_server(bfcl, fake_server, tmp_pat
         )
 
     server = fake_server(route)
-    summary = evaluate(
-        server.url + "/v1", ["bfcl:simple_python"], tmp_path, limit=3, protocol="native"
-    )
+    native = GenerationSettings("native")
+    summary = evaluate(server.url + "/v1", ["bfcl:simple_python"], tmp_path, limit=3, settings=native)
     assert summary["run"]["backend"] == "openai"
     assert summary["benchmarks"]["bfcl"]["categories"]["simple_python"]["correct"] == 3
 
@@ -159,7 +155,9 @@ def test_interrupted_run_resumes_without_redoing_items(bfcl, tmp_path):
             raise Interrupted
         return "<think> no </think>\n<response> none </response>"
 
-    first = ModelUnderTest(ScriptedBackend(flaky), PlainTokenizer(), max_new_tokens=4)
+    first = ModelUnderTest(
+        ScriptedBackend(flaky), PlainTokenizer(), GenerationSettings(max_new_tokens=4)
+    )
     with pytest.raises(Interrupted):
         run_bfcl(first, tmp_path, ["irrelevance"], limit=10, batch_size=2)
     done = {
@@ -182,10 +180,11 @@ def test_protocols_are_all_accepted_and_recorded(tmp_path):
     from toolzero.protocol import PROTOCOLS
 
     for protocol in PROTOCOLS:
-        model = ModelUnderTest(ScriptedBackend(lambda p: ""), PlainTokenizer(), protocol=protocol)
+        settings = GenerationSettings(protocol)
+        model = ModelUnderTest(ScriptedBackend(lambda p: ""), PlainTokenizer(), settings)
         assert model.protocol == protocol
     with pytest.raises(ValueError, match="unknown prompt protocol"):
-        ModelUnderTest(ScriptedBackend(lambda p: ""), PlainTokenizer(), protocol="xml")
+        GenerationSettings("xml")
 
 
 @pytest.mark.parametrize(

@@ -28,24 +28,20 @@ DEFAULT_RECIPE = Path(__file__).resolve().parents[3] / "recipes" / "quickstart.y
 
 def evaluate_model(model: Any, tokenizer: Any, recipe: Recipe, out: Path) -> dict:
     """Run `toolzero.evaluation.evaluate` with the recipe's prompt protocol and prefill."""
-    from toolzero.evaluation import evaluate
+    from toolzero.evaluation import GenerationSettings, evaluate
 
-    settings = recipe.evaluation
+    section = recipe.evaluation
     model.eval()
     # The answer ends where training ends it: at the recipe's stop strings, kept (a base
     # model writes on after `</tool_call>`), or at the end-of-turn token.
     return evaluate(
         (model, tokenizer),
-        benches=list(settings.benches),
+        benches=list(section.benches),
         out_dir=str(out),
-        limit=settings.limit,
+        limit=section.limit,
         backend="hf",
-        protocol=recipe.model.protocol,
-        prefill=recipe.model.prefill,
-        max_new_tokens=settings.max_new_tokens,
-        batch_size=settings.batch_size,
-        stop=list(recipe.model.stop_strings),
-        keep_stop=True,
+        settings=GenerationSettings.from_recipe(recipe),
+        batch_size=section.batch_size,
     )
 
 
