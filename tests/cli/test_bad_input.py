@@ -101,7 +101,7 @@ CASES = [
     ("eval --model gemma-3-270m --bench api_bank --data-dir {d}/nosuch --out {d}/o", 2,
      ["--data-dir api_bank=DIR", "no such folder"]),
     ("eval --model gemma-3-270m --bench hammer:sealtool --data-dir {d} --out {d}/o", 2,
-     ["sealtool.json", "hammer"]),
+     ["Hammer set 'sealtool'", "sealtool.json", "download it from"]),
     ("eval --model gemma-3-270m --bench hammer:seal --out {d}/o", 2,
      ["Hammer suites sets are sealtool"]),
     ("eval score --bench bamboogle --predictions {d}/p.jsonl --out {d}/o", 2,
