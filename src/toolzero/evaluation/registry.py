@@ -225,7 +225,7 @@ register(Benchmark(
 ))  # fmt: skip
 register(Benchmark(
     name="acebench",
-    title="ACEBench (English, normal and special)",
+    title="ACEBench (English, normal and special categories; no agent categories)",
     help="acebench[:category] (normal_* and special_* categories)",
     run=f"{_EVAL}.acebench_bench:ACEBENCH.run",
     check=f"{_EVAL}.acebench_bench:check_acebench",

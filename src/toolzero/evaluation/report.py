@@ -36,7 +36,8 @@ def _run_line(run: dict[str, Any]) -> str:
 def render_report(summary: dict[str, Any]) -> str:
     lines = ["# Evaluation report", "", _run_line(summary.get("run", {})), ""]
     for name, result in (summary.get("benchmarks") or {}).items():
-        lines += get_benchmark(name).section(result)
+        bench = get_benchmark(name)
+        lines += [f"## {bench.title}", "", *bench.section(result)]
         timing = result.get("timing") or {}
         lines += [
             "",

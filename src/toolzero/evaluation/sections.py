@@ -1,6 +1,7 @@
 """Each benchmark's part of the evaluation report and its headline metrics.
 
-`<name>_section(summary) -> markdown lines` and `<name>_headline(summary) -> {metric:
+`<name>_section(summary) -> markdown lines` (under the heading the report writes from the
+benchmark's registered title) and `<name>_headline(summary) -> {metric:
 value}` (metric names without the `<name>/` prefix; fractions unless the registry marks
 them `unscaled`). The registry (`toolzero.evaluation.registry`) names them per benchmark;
 `report.py` and `eval compare` read them from there.
@@ -23,9 +24,7 @@ def pct(value: float | None) -> str:
 
 def bfcl_section(bfcl: dict[str, Any]) -> list[str]:
     lines = [
-        "## BFCL",
-        "",
-        f"Data: {bfcl.get('data', '')}. Verdicts: BFCL's official checkers.",
+                f"Data: {bfcl.get('data', '')}. Verdicts: BFCL's official checkers.",
         "",
     ]
     lines += ["| aggregate | accuracy (%) | coverage | definition |", "| --- | --- | --- | --- |"]
@@ -62,9 +61,7 @@ def bfcl_section(bfcl: dict[str, Any]) -> list[str]:
 
 def api_bank_section(api: dict[str, Any]) -> list[str]:
     lines = [
-        "## API-Bank",
-        "",
-        f"Prompts: {api.get('protocol', '')}. Accuracy: ToolRL's scripts (last `<tool_call>` "
+                f"Prompts: {api.get('protocol', '')}. Accuracy: ToolRL's scripts (last `<tool_call>` "
         "block read line by line, first gold answer, a parameters-only object read as the "
         "gold API's). Robust: toolzero's parser, any gold answer.",
         "",
@@ -87,9 +84,7 @@ def api_bank_section(api: dict[str, Any]) -> list[str]:
 def bamboogle_section(b: dict[str, Any]) -> list[str]:
     judge = pct(b.get("judge_accuracy")) if b.get("judge") else "not run"
     return [
-        "## Bamboogle",
-        "",
-        f"{b['n']} of {b['size']} questions; search backend {b.get('search')}, "
+                f"{b['n']} of {b['size']} questions; search backend {b.get('search')}, "
         f"up to {b.get('max_rounds')} rounds.",
         "",
         "| exact match (%) | F1 (%) | contains (%) | LLM judge (%) | answered (%) | searches / question |",
@@ -102,9 +97,7 @@ def bamboogle_section(b: dict[str, Any]) -> list[str]:
 def synthetic_section(s: dict[str, Any]) -> list[str]:
     reward = "—" if s["reward_mean"] is None else f"{s['reward_mean']:.3f}"
     return [
-        "## Synthetic (held-out tools)",
-        "",
-        f"{s['n']} tasks, seed {s.get('seed')}.",
+                f"{s['n']} tasks, seed {s.get('seed')}.",
         "",
         f"| format valid (%) | right tools (%) | exact match (%) | mean reward ({s['reward_preset']}) |",
         "| --- | --- | --- | --- |",
@@ -114,9 +107,7 @@ def synthetic_section(s: dict[str, Any]) -> list[str]:
 
 def hammer_section(h: dict[str, Any]) -> list[str]:
     lines = [
-        "## Hammer suites (unfamiliar tools)",
-        "",
-        "Scored as Hammer's evaluate.py (sums over a set, then P / R / F1; its two quirks "
+                "Scored as Hammer's evaluate.py (sums over a set, then P / R / F1; its two quirks "
         "kept, so parameter F1 can exceed 100 on sets with parameterless tools). Exact "
         "match per item is ours.",
         "",
@@ -134,9 +125,7 @@ def hammer_section(h: dict[str, Any]) -> list[str]:
 def acebench_section(a: dict[str, Any]) -> list[str]:
     groups = a.get("groups") or {}
     lines = [
-        "## ACEBench (English; agent categories not included)",
-        "",
-        f"Overall (weighted by items): {pct(a['overall']['accuracy'])} over "
+                f"Overall (weighted by items): {pct(a['overall']['accuracy'])} over "
         f"{a['overall']['items']} items; normal {pct(groups.get('normal'))}, special "
         f"{pct(groups.get('special'))} (unweighted means of the categories run).",
         "",

@@ -108,7 +108,7 @@ def score_item(
     block, so it is not format-valid)."""
     example, preset = item.data
     if answer is None:
-        answer = render_toolrl_output(think="", calls=calls or ())
+        answer = render_toolrl_output("", calls or (), None)
     row = score_answer(example, answer, preset)
     row["reason"] = "" if row["valid"] else "; ".join(row["problems"]) or "calls differ"
     return row
