@@ -9,7 +9,13 @@ import pytest
 from eval_fakes import PlainTokenizer, ScriptedBackend
 
 from toolzero.cli import main
-from toolzero.evaluation import BenchOptions, GenerationSettings, evaluate, parse_benches
+from toolzero.evaluation import (
+    BENCHMARKS,
+    BenchOptions,
+    GenerationSettings,
+    evaluate,
+    parse_benches,
+)
 from toolzero.evaluation.bfcl import run_bfcl
 from toolzero.evaluation.generation import ModelUnderTest
 
@@ -21,41 +27,46 @@ def docs(tmp_path_factory):
     return path
 
 
-@pytest.mark.slow  # ~5 s on an idle machine, up to ~17 s on a loaded one
+# Every registered benchmark: its --bench spec and the count of items `limit=2` runs.
+TINY_BENCHES = {
+    "bfcl": ("bfcl:simple_python,irrelevance", lambda s: s["categories"]["simple_python"]["total"] + s["categories"]["irrelevance"]["total"], 4),
+    "api_bank": ("api_bank:1", lambda s: s["levels"]["level1"]["total"], 2),
+    "bamboogle": ("bamboogle", lambda s: s["n"], 2),
+    "synthetic": ("synthetic", lambda s: s["n"], 2),
+    "hammer": ("hammer:sealtool,apibank_l1", lambda s: sum(x["items"] for x in s["sets"].values()), 4),
+    "acebench": ("acebench:normal_atom_bool,special_irrelevant", lambda s: s["overall"]["items"], 4),
+}  # fmt: skip
+
+
+def test_the_tiny_model_table_covers_the_registry():
+    assert set(TINY_BENCHES) == set(BENCHMARKS)
+
+
+@pytest.mark.slow  # ~10 s on an idle machine, more on a loaded one
 def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bfcl, docs, tmp_path):
     pytest.importorskip("toolzero.data.synthetic", reason="synthetic data generator not present")
     out = tmp_path / "eval"
     options = BenchOptions(
-        data_dirs={"api_bank": str(shared_data / "toolrl")},
+        data_dirs={
+            "api_bank": str(shared_data / "toolrl"),
+            "hammer": str(shared_data / "hammer"),
+            "acebench": str(shared_data / "acebench"),
+        },
         search_index=str(docs),
         bamboogle_file=str(shared_data / "toolrl" / "bamboogle.json"),
         synthetic_n=2,
     )
-    benches = ["bfcl:simple_python,irrelevance", "api_bank:1", "bamboogle", "synthetic"]
+    benches = [spec for spec, _, _ in TINY_BENCHES.values()]
+    settings = GenerationSettings(prefill="<think>", max_new_tokens=6)
     summary = evaluate(
-        str(tiny_model_path),
-        benches,
-        out,
-        limit=2,
-        settings=GenerationSettings(prefill="<think>", max_new_tokens=6),
-        batch_size=4,
-        options=options,
+        str(tiny_model_path), benches, out, limit=2, settings=settings, batch_size=4, options=options
     )
     assert summary["run"]["protocol"] == "toolrl" and summary["run"]["prefill"] == "<think>"
+    for name, (_, count, expected) in TINY_BENCHES.items():
+        assert count(summary["benchmarks"][name]) == expected, name
+        assert (out / name / "items.jsonl").is_file(), name
     bfcl_cats = summary["benchmarks"]["bfcl"]["categories"]
-    assert bfcl_cats["simple_python"]["total"] == 2 and bfcl_cats["irrelevance"]["total"] == 2
-    assert summary["benchmarks"]["api_bank"]["levels"]["level1"]["total"] == 2
-    assert (
-        summary["benchmarks"]["bamboogle"]["n"] == 2
-        and summary["benchmarks"]["synthetic"]["n"] == 2
-    )
-    for name in (
-        "summary.json",
-        "report.md",
-        "bfcl_categories.png",
-        "run.json",
-        "bfcl/items.jsonl",
-    ):
+    for name in ("summary.json", "report.md", "bfcl_categories.png", "run.json"):
         assert (out / name).is_file(), name
     rows = [json.loads(x) for x in (out / "bfcl" / "items.jsonl").read_text().splitlines()]
     assert all(
@@ -64,15 +75,10 @@ def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bf
     timing = summary["benchmarks"]["bfcl"]["timing"]
     assert timing["generations"] == 4 and timing["generation_items_per_second"] > 0
     again = evaluate(
-        str(tiny_model_path),
-        benches,
-        out,
-        limit=2,
-        settings=GenerationSettings(prefill="<think>", max_new_tokens=6),
-        batch_size=4,
-        options=options,
+        str(tiny_model_path), benches, out, limit=2, settings=settings, batch_size=4, options=options
     )
-    assert again["benchmarks"]["bfcl"]["timing"]["generations"] == 0  # resumed: nothing redone
+    for name in TINY_BENCHES:  # resumed: nothing redone
+        assert again["benchmarks"][name]["timing"]["generations"] == 0, name
     assert again["benchmarks"]["bfcl"]["categories"] == bfcl_cats
     with pytest.raises(ValueError, match="different run"):
         evaluate(
