@@ -42,8 +42,10 @@ def score_item(
         reason = "unparsable answer"
     elif score.exact:
         reason = ""
-    elif score.correct_calls < len(calls or ()) or score.correct_calls < len(gold):
-        reason = "calls differ from the label's names"
+    elif not calls:
+        reason = "no call"
+    elif sorted(c.name for c in calls) != sorted(c.name for c in gold):
+        reason = "called functions differ from the label's"
     else:
         reason = "argument values differ"
     return {
