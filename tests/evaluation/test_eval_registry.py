@@ -75,7 +75,7 @@ def oracle_script(name: str, options: BenchOptions, sub: list[str]):
     renderer = ModelUnderTest(ScriptedBackend(str), PlainTokenizer(), SETTINGS)
     answers = {}
     for items in bench.load(sub, options, LIMIT, DataReport()).values():
-        for item in items[:LIMIT]:
+        for item in bench.take(items, LIMIT):
             answers[renderer.render(item.prompt)] = reference_answer(item)
     return lambda prompt: answers.get(prompt, GARBAGE)
 
@@ -243,3 +243,17 @@ def test_eval_score_takes_calls_rows_and_names_bad_rows(shared_data, tmp_path, c
         'line 6: give "completion"',
     ):
         assert expected in err
+
+
+def test_acebench_limit_counts_whole_dialogues_in_multi_turn_categories(shared_data):
+    from toolzero.data.report import DataReport
+    from toolzero.evaluation.acebench_bench import ACEBENCH
+
+    options = BenchOptions(data_dirs={"acebench": str(shared_data / "acebench")})
+    sub = ["normal_multi_turn_user_adjust", "normal_atom_bool"]
+    groups = ACEBENCH.load(sub, options, None, DataReport())
+    turns = [i.id for i in ACEBENCH.take(groups["normal_multi_turn_user_adjust"], 2)]
+    # the sample holds dialogue 48 (its turn 1) and dialogue 49 (turns 0, 1, 2)
+    assert turns == [f"normal_multi_turn_user_adjust_{t}" for t in ("48_1", "49_0", "49_1", "49_2")]
+    assert len(ACEBENCH.take(groups["normal_multi_turn_user_adjust"], 1)) == 1
+    assert len(ACEBENCH.take(groups["normal_atom_bool"], 2)) == 2

@@ -68,7 +68,21 @@ def summarize(
     return summary
 
 
-ACEBENCH = ItemBench("acebench", load_groups, score_item, summarize)
+def take(items: list[Item], limit: int | None) -> list[Item]:
+    """`--limit N`: the first N items, or, in a multi-turn category, every turn of the
+    first N dialogues (a dialogue is scored on all its turns)."""
+    if limit is None or not items or "dialogue" not in items[0].data.metadata:
+        return items[:limit]
+    first: list[str] = []
+    for item in items:
+        dialogue = item.data.metadata["dialogue"]
+        if dialogue not in first:
+            first.append(dialogue)
+    kept = set(first[:limit])
+    return [item for item in items if item.data.metadata["dialogue"] in kept]
+
+
+ACEBENCH = ItemBench("acebench", load_groups, score_item, summarize, take)
 
 
 def check_acebench(sub: list[str], options: BenchOptions) -> None:

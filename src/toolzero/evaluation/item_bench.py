@@ -59,17 +59,19 @@ class ItemBench:
     """`load(sub, options, limit, report) -> Groups` (rows it cannot read go to `report`,
     with file, row and reason: they appear in the summary as `rejected_rows`);
     `score(item, answer, calls, options) -> row`; `summarize(rows, sizes, options) ->
-    summary` (sizes: items per group in the source)."""
+    summary` (sizes: items per group in the source); `take(items, limit)` picks what
+    `--limit` runs of a group (default: the first `limit` items)."""
 
     name: str
     load: Callable[[list[str], BenchOptions, int | None, DataReport], Groups]
     score: Callable[[Item, str | None, list[ToolCall] | None, BenchOptions], dict[str, Any]]
     summarize: Callable[[list[dict[str, Any]], dict[str, int], BenchOptions], dict[str, Any]]
+    take: Callable[[list[Item], int | None], list[Item]] = lambda items, limit: items[:limit]
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         report = DataReport()
         groups = self.load(ctx.sub, ctx.options, ctx.limit, report)
-        items = [item for group in groups.values() for item in group[: ctx.limit]]
+        items = [item for group in groups.values() for item in self.take(group, ctx.limit)]
         store = ItemStore(ctx.out / self.name / "items.jsonl")
         done = store.done_ids()
         if done:
