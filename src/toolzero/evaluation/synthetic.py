@@ -118,7 +118,7 @@ def summarize(
     rows: list[dict[str, Any]], sizes: dict[str, int], options: BenchOptions
 ) -> dict[str, Any]:
     summary = summarize_synthetic(rows, options.reward_preset)
-    summary.update(seed=options.synthetic_seed, split="heldout", size=sum(sizes.values()))
+    summary.update(seed=options.synthetic_seed, split="heldout")
     return summary
 
 
