@@ -257,3 +257,23 @@ def test_acebench_limit_counts_whole_dialogues_in_multi_turn_categories(shared_d
     assert turns == [f"normal_multi_turn_user_adjust_{t}" for t in ("48_1", "49_0", "49_1", "49_2")]
     assert len(ACEBENCH.take(groups["normal_multi_turn_user_adjust"], 1)) == 1
     assert len(ACEBENCH.take(groups["normal_atom_bool"], 2)) == 2
+
+
+def test_a_bad_data_row_is_named_in_the_summary_and_report_and_the_rest_runs(
+    shared_data, tmp_path, monkeypatch
+):
+    rows = json.loads((shared_data / "hammer" / "sealtool.json").read_text())
+    rows[1] = {"query": "no tools or answers here"}
+    folder = tmp_path / "hammer"
+    folder.mkdir()
+    (folder / "sealtool.json").write_text(json.dumps(rows))
+    options = BenchOptions(data_dirs={"hammer": str(folder)})
+    summary, _ = run(monkeypatch, lambda p: GARBAGE, "hammer:sealtool", tmp_path / "o", options)
+    hammer = summary["benchmarks"]["hammer"]
+    assert hammer["sets"]["sealtool"]["items"] == LIMIT  # rows 0, 2, 3: the others still run
+    assert hammer["sets"]["sealtool"]["size"] == len(rows) - 1
+    (example,) = hammer["rejected_rows"]["rejected_examples"]
+    assert example.startswith(f"{folder / 'sealtool.json'} row 1: missing field")
+    assert "missing field" in example and "tools, answers" in example
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert "Data rows that could not be read: 1" in report and "missing field" in report
