@@ -104,6 +104,8 @@ CASES = [
      ["Hammer set 'sealtool'", "sealtool.json", "download it from"]),
     ("eval --model gemma-3-270m --bench hammer:seal --out {d}/o", 2,
      ["Hammer suites sets are sealtool"]),
+    ("eval --model gemma-3-270m --bench synthetic:big --out {d}/o", 2,
+     ["synthetic:big", "takes no sub-selection"]),
     ("eval score --bench bamboogle --predictions {d}/p.jsonl --out {d}/o", 2,
      ["bamboogle cannot be scored without a model"]),
     ("eval --model gemma-3-270m --bench bamboogle --out {d}/o", 2,

@@ -72,8 +72,8 @@ class RunContext:
 class Benchmark:
     """One benchmark.
 
-    - `subsets`: the sub-selections `name:sub` may name (empty: none, or, with
-      `subset_check`, a free vocabulary such as BFCL's categories and groups);
+    - `subsets`: the sub-selections `name:sub` may name (empty: none, unless
+      `open_subsets`: a vocabulary its `check` knows, such as BFCL's categories and groups);
     - `run(ctx) -> summary`: load items, generate, score, summarize; resumable from
       `<out>/<name>/items.jsonl`;
     - `check(sub, options)`: raise a `UserError` for inputs that cannot work, before any
@@ -94,6 +94,7 @@ class Benchmark:
     headline: Callable[[dict[str, Any]], dict[str, float | None]]
     subsets: tuple[str, ...] = ()
     subset_word: str = "subset"
+    open_subsets: bool = False
     check: str | None = None  # "module:function" taking (sub, options)
     score_predictions: str | None = None  # "module:function"
     options: tuple[str, ...] = ()
@@ -109,8 +110,10 @@ class Benchmark:
                     f"--bench {self.name}:{','.join(unknown)}: {self.short_title} "
                     f"{self.subset_word}s are {', '.join(self.subsets)}"
                 )
-        elif sub and self.check is None:
-            raise BadInputError(f"--bench {self.name} takes no sub-selection (got {sub})")
+        elif sub and not self.open_subsets:
+            raise BadInputError(
+                f"--bench {self.name}:{','.join(sub)}: {self.name} takes no sub-selection"
+            )
         if self.check:
             _resolve(self.check)(sub, options)
 
@@ -170,6 +173,7 @@ register(Benchmark(
     section=sections.bfcl_section,
     headline=sections.bfcl_headline,
     subset_word="category",
+    open_subsets=True,
 ))  # fmt: skip
 register(Benchmark(
     name="api_bank",
