@@ -68,7 +68,7 @@ def bench_scoring(multi_turn_items: int) -> None:
 def bench_generation(model: str, n: int, max_new_tokens: int, batch_size: int) -> None:
     from transformers import AutoTokenizer
 
-    from toolzero.evaluation import evaluate
+    from toolzero.evaluation import GenerationSettings, evaluate
     from toolzero.evaluation.model_paths import resolve_checkpoint
     from toolzero.models import resolve_model_path
 
@@ -79,8 +79,7 @@ def bench_generation(model: str, n: int, max_new_tokens: int, batch_size: int) -
             ["bfcl:simple_python"],
             out,
             limit=n,
-            prefill="<think>",
-            max_new_tokens=max_new_tokens,
+            settings=GenerationSettings(prefill="<think>", max_new_tokens=max_new_tokens),
             batch_size=batch_size,
         )
         wall = time.perf_counter() - start

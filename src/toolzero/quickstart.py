@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from toolzero import run_folder
-from toolzero.evaluation import evaluate
+from toolzero.evaluation import GenerationSettings, evaluate
 from toolzero.models import load_model_and_tokenizer
 from toolzero.reports import generate_report
 from toolzero.training.recipe import Recipe, load_recipe
@@ -37,22 +37,18 @@ def evaluate_model(
 ) -> dict:
     """Evaluate into the run folder's `eval-<when>/` with the recipe's prompt protocol,
     prefill and stop strings."""
-    settings = recipe.evaluation
+    section = recipe.evaluation
     model.eval()
     # The answer ends where training ends it: at the recipe's stop strings, kept (a base
     # model writes on after `</tool_call>`), or at the end-of-turn token.
     return evaluate(
         (model, tokenizer),
-        benches=list(settings.benches),
+        benches=list(section.benches),
         out_dir=str(run_folder.evaluation_dir(recipe.run.output_dir, when)),
-        limit=settings.limit,
+        limit=section.limit,
         backend="hf",
-        protocol=recipe.model.protocol,
-        prefill=recipe.model.prefill,
-        max_new_tokens=settings.max_new_tokens,
-        batch_size=settings.batch_size,
-        stop=list(recipe.model.stop_strings),
-        keep_stop=True,
+        settings=GenerationSettings.from_recipe(recipe),
+        batch_size=section.batch_size,
     )
 
 

@@ -13,6 +13,7 @@ from toolzero.evaluation.bamboogle import final_answer, run_bamboogle
 from toolzero.evaluation.generation import ModelUnderTest
 from toolzero.evaluation.judge import LLMJudge, exact_match, f1
 from toolzero.evaluation.search import BM25Search, HTTPSearch, SearchHit, read_documents
+from toolzero.evaluation.settings import GenerationSettings
 
 GARBAGE = [
     "",
@@ -26,9 +27,8 @@ GARBAGE = [
 
 
 def model_of(script, prefill=""):
-    return ModelUnderTest(
-        ScriptedBackend(script), PlainTokenizer(), "toolrl", prefill, max_new_tokens=8
-    )
+    settings = GenerationSettings("toolrl", prefill, max_new_tokens=8)
+    return ModelUnderTest(ScriptedBackend(script), PlainTokenizer(), settings)
 
 
 @pytest.mark.parametrize(

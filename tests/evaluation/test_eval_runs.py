@@ -9,7 +9,13 @@ import pytest
 from eval_fakes import PlainTokenizer, ScriptedBackend
 
 from toolzero.cli import main
-from toolzero.evaluation import BenchOptions, evaluate, parse_benches
+from toolzero.evaluation import (
+    BENCHMARKS,
+    BenchOptions,
+    GenerationSettings,
+    evaluate,
+    parse_benches,
+)
 from toolzero.evaluation.bfcl import run_bfcl
 from toolzero.evaluation.generation import ModelUnderTest
 
@@ -21,42 +27,46 @@ def docs(tmp_path_factory):
     return path
 
 
-@pytest.mark.slow  # ~5 s on an idle machine, up to ~17 s on a loaded one
+# Every registered benchmark: its --bench spec and the count of items `limit=2` runs.
+TINY_BENCHES = {
+    "bfcl": ("bfcl:simple_python,irrelevance", lambda s: s["categories"]["simple_python"]["total"] + s["categories"]["irrelevance"]["total"], 4),
+    "api_bank": ("api_bank:1", lambda s: s["levels"]["level1"]["total"], 2),
+    "bamboogle": ("bamboogle", lambda s: s["n"], 2),
+    "synthetic": ("synthetic", lambda s: s["n"], 2),
+    "hammer": ("hammer:sealtool,apibank_l1", lambda s: sum(x["items"] for x in s["sets"].values()), 4),
+    "acebench": ("acebench:normal_atom_bool,special_irrelevant", lambda s: s["overall"]["items"], 4),
+}  # fmt: skip
+
+
+def test_the_tiny_model_table_covers_the_registry():
+    assert set(TINY_BENCHES) == set(BENCHMARKS)
+
+
+@pytest.mark.slow  # ~10 s on an idle machine, more on a loaded one
 def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bfcl, docs, tmp_path):
     pytest.importorskip("toolzero.data.synthetic", reason="synthetic data generator not present")
     out = tmp_path / "eval"
     options = BenchOptions(
-        api_bank_dir=str(shared_data / "toolrl"),
+        data_dirs={
+            "api_bank": str(shared_data / "toolrl"),
+            "hammer": str(shared_data / "hammer"),
+            "acebench": str(shared_data / "acebench"),
+        },
         search_index=str(docs),
         bamboogle_file=str(shared_data / "toolrl" / "bamboogle.json"),
         synthetic_n=2,
     )
-    benches = ["bfcl:simple_python,irrelevance", "api_bank:1", "bamboogle", "synthetic"]
+    benches = [spec for spec, _, _ in TINY_BENCHES.values()]
+    settings = GenerationSettings(prefill="<think>", max_new_tokens=6)
     summary = evaluate(
-        str(tiny_model_path),
-        benches,
-        out,
-        limit=2,
-        prefill="<think>",
-        max_new_tokens=6,
-        batch_size=4,
-        options=options,
+        str(tiny_model_path), benches, out, limit=2, settings=settings, batch_size=4, options=options
     )
     assert summary["run"]["protocol"] == "toolrl" and summary["run"]["prefill"] == "<think>"
+    for name, (_, count, expected) in TINY_BENCHES.items():
+        assert count(summary["benchmarks"][name]) == expected, name
+        assert (out / name / "items.jsonl").is_file(), name
     bfcl_cats = summary["benchmarks"]["bfcl"]["categories"]
-    assert bfcl_cats["simple_python"]["total"] == 2 and bfcl_cats["irrelevance"]["total"] == 2
-    assert summary["benchmarks"]["api_bank"]["levels"]["level1"]["total"] == 2
-    assert (
-        summary["benchmarks"]["bamboogle"]["n"] == 2
-        and summary["benchmarks"]["synthetic"]["n"] == 2
-    )
-    for name in (
-        "summary.json",
-        "report.md",
-        "bfcl_categories.png",
-        "manifest.json",
-        "bfcl/items.jsonl",
-    ):
+    for name in ("summary.json", "report.md", "bfcl_categories.png", "manifest.json"):
         assert (out / name).is_file(), name
     rows = [json.loads(x) for x in (out / "bfcl" / "items.jsonl").read_text().splitlines()]
     assert all(
@@ -65,16 +75,10 @@ def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bf
     timing = summary["benchmarks"]["bfcl"]["timing"]
     assert timing["generations"] == 4 and timing["generation_items_per_second"] > 0
     again = evaluate(
-        str(tiny_model_path),
-        benches,
-        out,
-        limit=2,
-        prefill="<think>",
-        max_new_tokens=6,
-        batch_size=4,
-        options=options,
+        str(tiny_model_path), benches, out, limit=2, settings=settings, batch_size=4, options=options
     )
-    assert again["benchmarks"]["bfcl"]["timing"]["generations"] == 0  # resumed: nothing redone
+    for name in TINY_BENCHES:  # resumed: nothing redone
+        assert again["benchmarks"][name]["timing"]["generations"] == 0, name
     assert again["benchmarks"]["bfcl"]["categories"] == bfcl_cats
     with pytest.raises(ValueError, match="different run"):
         evaluate(
@@ -82,8 +86,7 @@ def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bf
             benches,
             out,
             limit=2,
-            prefill="",
-            max_new_tokens=6,
+            settings=GenerationSettings(max_new_tokens=6),
             options=options,
         )
 
@@ -139,9 +142,8 @@ def test_evaluate_through_an_openai_compatible_server(bfcl, fake_server, tmp_pat
         )
 
     server = fake_server(route)
-    summary = evaluate(
-        server.url + "/v1", ["bfcl:simple_python"], tmp_path, limit=3, protocol="native"
-    )
+    native = GenerationSettings("native")
+    summary = evaluate(server.url + "/v1", ["bfcl:simple_python"], tmp_path, limit=3, settings=native)
     assert summary["run"]["backend"] == "openai"
     assert summary["benchmarks"]["bfcl"]["categories"]["simple_python"]["correct"] == 3
 
@@ -159,7 +161,9 @@ def test_interrupted_run_resumes_without_redoing_items(bfcl, tmp_path):
             raise Interrupted
         return "<think> no </think>\n<response> none </response>"
 
-    first = ModelUnderTest(ScriptedBackend(flaky), PlainTokenizer(), max_new_tokens=4)
+    first = ModelUnderTest(
+        ScriptedBackend(flaky), PlainTokenizer(), GenerationSettings(max_new_tokens=4)
+    )
     with pytest.raises(Interrupted):
         run_bfcl(first, tmp_path, ["irrelevance"], limit=10, batch_size=2)
     done = {
@@ -182,10 +186,11 @@ def test_protocols_are_all_accepted_and_recorded(tmp_path):
     from toolzero.protocol import PROTOCOLS
 
     for protocol in PROTOCOLS:
-        model = ModelUnderTest(ScriptedBackend(lambda p: ""), PlainTokenizer(), protocol=protocol)
+        settings = GenerationSettings(protocol)
+        model = ModelUnderTest(ScriptedBackend(lambda p: ""), PlainTokenizer(), settings)
         assert model.protocol == protocol
     with pytest.raises(ValueError, match="unknown prompt protocol"):
-        ModelUnderTest(ScriptedBackend(lambda p: ""), PlainTokenizer(), protocol="xml")
+        GenerationSettings("xml")
 
 
 @pytest.mark.parametrize(

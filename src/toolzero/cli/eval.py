@@ -3,10 +3,13 @@
     toolzero eval --model gemma-3-270m --bench bfcl:simple_python --limit 20 --out runs/eval-base
     toolzero eval --model runs/my-run --bench bfcl api_bank bamboogle --search-index docs.jsonl --out runs/eval
     toolzero eval --model http://localhost:8000/v1 --bench bfcl --out runs/eval-served
+    toolzero eval --model M --bench hammer:sealtool acebench --limit 20 --out runs/eval-new
     toolzero eval score --bench bfcl --predictions preds.jsonl --out runs/scored
+    toolzero eval score --bench api_bank --data-dir data/api_bank --predictions p.jsonl --out runs/s
     toolzero eval compare runs/eval-base runs/eval
 
-Thin over `toolzero.evaluation` (see `runner.evaluate` for the model and benchmark names).
+Thin over `toolzero.evaluation`: the benchmarks, their sub-selections and options come from
+its registry (`toolzero.evaluation.registry`), the generation flags from `GenerationSettings`.
 """
 
 from __future__ import annotations
@@ -18,29 +21,70 @@ from pathlib import Path
 from typing import Any
 
 from toolzero.cli import positive_int
-from toolzero.protocol import PROTOCOLS
+from toolzero.errors import UserError
+from toolzero.evaluation.registry import REGISTRY, SCORABLE, BenchOptions
+from toolzero.evaluation.settings import GenerationSettings
+from toolzero.evaluation.settings import add_arguments as add_generation_arguments
 from toolzero.rewards import PRESET_NAMES
+from toolzero.user_files import BadInputError
+
+# BenchOptions field -> (flag, argparse keywords); each benchmark's record names the fields
+# it reads, and the CLI shows them grouped under that benchmark.
+OPTION_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "bamboogle_file": (
+        "--bamboogle-file", {"help": "Bamboogle JSON/JSONL (default: Hub chiayewken/bamboogle)"}
+    ),
+    "search_index": (
+        "--search-index", {"help": "documents for the local BM25 search (JSONL/JSON/folder)"}
+    ),
+    "search_url": ("--search-url", {"help": "web search API URL (Serper-style JSON)"}),
+    "search_key_env": ("--search-key-env", {"default": "SERPER_API_KEY"}),
+    "judge_url": (
+        "--judge-url", {"help": "OpenAI-compatible endpoint for the Bamboogle LLM judge"}
+    ),
+    "judge_model": ("--judge-model", {}),
+    "judge_key_env": ("--judge-key-env", {"default": "OPENAI_API_KEY"}),
+    "synthetic_n": ("--synthetic-n", {"type": positive_int, "default": 100}),
+    "synthetic_seed": ("--synthetic-seed", {"type": int, "default": 0}),
+    "reward_preset": (
+        "--reward-preset",
+        {
+            "default": "toolrl",
+            "choices": PRESET_NAMES,
+            "metavar": "PRESET",
+            "help": "preset for the synthetic mean reward (see `toolzero reward presets`)",
+        },
+    ),
+}  # fmt: skip
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "eval",
-        help="evaluate a model on BFCL, API-Bank, Bamboogle, synthetic tasks",
+        help="evaluate a model on " + ", ".join(b.short_title for b in REGISTRY.values()),
         description="Evaluate a model; `eval score` checks saved predictions; `eval compare` diffs two runs.",
     )
     _add_run_arguments(parser)
     parser.set_defaults(handler=run_handler)
     sub = parser.add_subparsers(dest="eval_command", metavar="{score,compare}")
-    score = sub.add_parser("score", help="score saved predictions without a model (BFCL)")
-    score.add_argument(
-        "--bench", default="bfcl", choices=["bfcl"], help="benchmark of the predictions"
+    score = sub.add_parser(
+        "score", help=f"score saved predictions without a model ({', '.join(SCORABLE)})"
     )
     score.add_argument(
-        "--predictions", required=True, help='JSONL: {"id", "completion"} or {"id", "calls"} rows'
+        "--bench",
+        default="bfcl",
+        help=f"benchmark of the predictions, with sub-selections: {', '.join(SCORABLE)} "
+        "(default bfcl)",
+    )
+    score.add_argument(
+        "--predictions",
+        required=True,
+        help='JSONL: {"id", "completion"} or {"id", "calls": [{"name", "arguments"}]} rows',
     )
     score.add_argument(
         "--out", required=True, help="folder for items.jsonl, summary.json, report.md"
     )
+    _add_bench_options(score, SCORABLE)
     score.set_defaults(handler=score_handler)
     compare = sub.add_parser("compare", help="compare two evaluation folders (before/after)")
     compare.add_argument("dir_a")
@@ -55,51 +99,65 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         help="run folder, checkpoint, Hub id, local path, gemma-3-270m, or http(s) base URL",
     )
     p.add_argument(
-        "--bench", nargs="+", help="bfcl[:category|group], api_bank[:level], bamboogle, synthetic"
+        "--bench", nargs="+", help="; ".join(b.help for b in REGISTRY.values())
     )
     p.add_argument("--out", help="output folder (rerun to resume)")
-    p.add_argument("--limit", type=positive_int, help="first N items of each category / level")
+    p.add_argument("--limit", type=positive_int, help="first N items of each category / level / set")
     p.add_argument("--backend", default="hf", choices=["hf", "vllm", "openai"])
-    p.add_argument("--protocol", default="toolrl", choices=list(PROTOCOLS), help="prompt protocol")
-    p.add_argument("--prefill", default="", help='text the answer starts with, e.g. "<think>"')
-    p.add_argument("--max-new-tokens", type=positive_int, default=512)
     p.add_argument("--batch-size", type=positive_int, default=8)
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--stop", nargs="*", default=[], help="stop strings (not kept in the answer)")
-    p.add_argument(
-        "--keep-stop",
-        action="store_true",
-        help="keep the stop string in the answer (for closing tags such as </tool_call>)",
-    )
+    add_generation_arguments(p)
     p.add_argument(
         "--served-model", help="model name on an OpenAI-compatible server (default: its first)"
     )
     p.add_argument(
         "--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key"
     )
-    p.add_argument("--api-bank-dir", help="folder with api_bank_level{1,2,3}.json")
+    _add_bench_options(p, tuple(REGISTRY))
+
+
+def _add_bench_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
+    """`--data-dir` for benchmarks reading a local folder, then each benchmark's options."""
+    with_data = [n for n in names if REGISTRY[n].data_dir]
     p.add_argument(
-        "--bamboogle-file", help="Bamboogle JSON/JSONL (default: Hub chiayewken/bamboogle)"
+        "--data-dir",
+        action="append",
+        default=[],
+        metavar="[BENCH=]DIR",
+        help=f"local data folder of {', '.join(with_data)} (BENCH=DIR for one of them; "
+        "repeat for several)",
     )
-    p.add_argument("--search-index", help="documents for the local BM25 search (JSONL/JSON/folder)")
-    p.add_argument("--search-url", help="web search API URL (Serper-style JSON)")
-    p.add_argument("--search-key-env", default="SERPER_API_KEY")
-    p.add_argument("--judge-url", help="OpenAI-compatible endpoint for the Bamboogle LLM judge")
-    p.add_argument("--judge-model")
-    p.add_argument("--synthetic-n", type=positive_int, default=100)
-    p.add_argument("--synthetic-seed", type=int, default=0)
-    p.add_argument(
-        "--reward-preset",
-        default="toolrl",
-        choices=PRESET_NAMES,
-        metavar="PRESET",
-        help="preset for the synthetic mean reward (default toolrl; see `toolzero reward presets`)",
-    )
+    p.add_argument("--api-bank-dir", help=argparse.SUPPRESS)  # older spelling
+    for name in names:
+        fields = REGISTRY[name].options
+        if fields:
+            group = p.add_argument_group(f"{REGISTRY[name].title} options")
+            for field in fields:
+                flag, kwargs = OPTION_FLAGS[field]
+                group.add_argument(flag, dest=field, **kwargs)
+
+
+def bench_options(args: argparse.Namespace, selected: list[str]) -> BenchOptions:
+    """The `BenchOptions` the flags give; `--data-dir DIR` goes to every selected benchmark
+    that reads a local folder, `--data-dir BENCH=DIR` to that one."""
+    with_data = [n for n in selected if REGISTRY[n].data_dir]
+    dirs: dict[str, str] = {}
+    if args.api_bank_dir:
+        dirs["api_bank"] = args.api_bank_dir
+    for value in args.data_dir:
+        bench, eq, folder = value.partition("=")
+        if eq and bench.replace("-", "_") in REGISTRY:
+            bench = bench.replace("-", "_")
+            if not REGISTRY[bench].data_dir:
+                raise BadInputError(f"--data-dir {value}: {bench} reads no local data folder")
+            dirs[bench] = folder
+        else:
+            dirs.update({name: value for name in with_data})
+    fields = {f: getattr(args, f) for f in OPTION_FLAGS if hasattr(args, f)}
+    return BenchOptions(data_dirs=dirs, **fields)
 
 
 def run_handler(args: argparse.Namespace) -> int:
-    from toolzero.errors import UserError
-    from toolzero.evaluation import BenchOptions, evaluate
+    from toolzero.evaluation import evaluate, parse_benches
     from toolzero.evaluation.report import render_report
 
     missing = [f"--{k}" for k in ("model", "bench", "out") if not getattr(args, k)]
@@ -107,31 +165,15 @@ def run_handler(args: argparse.Namespace) -> int:
         raise UserError(
             f"toolzero eval: {', '.join(missing)} required (or use `eval score` / `eval compare`)"
         )
-    options = BenchOptions(
-        api_bank_dir=args.api_bank_dir,
-        bamboogle_file=args.bamboogle_file,
-        search_index=args.search_index,
-        search_url=args.search_url,
-        search_key_env=args.search_key_env,
-        judge_url=args.judge_url,
-        judge_model=args.judge_model,
-        synthetic_n=args.synthetic_n,
-        synthetic_seed=args.synthetic_seed,
-        reward_preset=args.reward_preset,
-    )
+    options = bench_options(args, list(parse_benches(args.bench)))
     summary = evaluate(
         args.model,
         args.bench,
         args.out,
         limit=args.limit,
         backend=args.backend,
-        protocol=args.protocol,
-        prefill=args.prefill,
-        max_new_tokens=args.max_new_tokens,
+        settings=GenerationSettings.from_args(args),
         batch_size=args.batch_size,
-        temperature=args.temperature,
-        stop=args.stop,
-        keep_stop=args.keep_stop,
         options=options,
         served_model=args.served_model,
         api_key=os.environ.get(args.api_key_env),
@@ -142,18 +184,14 @@ def run_handler(args: argparse.Namespace) -> int:
 
 
 def score_handler(args: argparse.Namespace) -> int:
-    from toolzero.evaluation.bfcl import score_bfcl_predictions
-    from toolzero.evaluation.report import render_report
-    from toolzero.evaluation.runner import write_outputs
+    from toolzero.evaluation import parse_benches, score_predictions
+    from toolzero.evaluation.report import headline_metrics, render_report
 
-    bfcl = score_bfcl_predictions(args.predictions, args.out)
-    summary = {
-        "run": {"model": f"predictions {args.predictions}", "backend": "none (scored predictions)"},
-        "benchmarks": {"bfcl": bfcl},
-    }
-    write_outputs(summary, Path(args.out))
+    options = bench_options(args, list(parse_benches(args.bench)))
+    summary = score_predictions(args.bench, args.predictions, args.out, options)
     print(render_report(summary))
-    print(json.dumps({k: v and v["accuracy"] for k, v in bfcl["aggregates"].items()}, indent=2))
+    print(json.dumps(headline_metrics(summary), indent=2))
+    print(f"written: {Path(args.out) / 'report.md'}, {Path(args.out) / 'summary.json'}")
     return 0
 
 

@@ -1,14 +1,32 @@
-"""Evaluation: BFCL (official data and checkers), API-Bank, Bamboogle, synthetic tasks.
+"""Evaluation: BFCL (official data and checkers), API-Bank, Bamboogle, synthetic tasks,
+Hammer's unfamiliar-tool suites and ACEBench, all read from one benchmark registry.
 
-    from toolzero.evaluation import evaluate
-    evaluate("gemma-3-270m", ["bfcl:simple_python"], "runs/eval", limit=10)
+    from toolzero.evaluation import GenerationSettings, evaluate
+    evaluate("gemma-3-270m", ["bfcl:simple_python"], "runs/eval", limit=10,
+             settings=GenerationSettings(prefill="<think>"))
 
-Layout: `backends` (HF / vLLM / OpenAI-compatible generation) → `generation` (prompting and
-the batched dialogue loop) → one module per benchmark (`bfcl*`, `api_bank`, `bamboogle`
-with `search` and `judge`, `synthetic`) → `runner.evaluate` → `report`. Importing this
-package loads neither torch nor bfcl-eval; each is imported when first needed.
+Layout: `settings` (how answers are generated) and `backends` (HF / vLLM /
+OpenAI-compatible generation) → `generation` (prompting and the batched dialogue loop) →
+one module per benchmark (`bfcl*`, `api_bank`, `bamboogle` with `search` and `judge`,
+`synthetic`, `hammer*`, `acebench*`; the single-turn ones on `item_bench`) → `registry`
+(one record per benchmark) → `runner.evaluate` / `runner.score_predictions` → `report`.
+Importing this package loads neither torch nor bfcl-eval; each is imported when first needed.
 """
 
-from toolzero.evaluation.runner import BENCHMARKS, BenchOptions, evaluate, parse_benches
+from toolzero.evaluation.registry import BENCHMARK_NAMES, SCORABLE, BenchOptions, get_benchmark
+from toolzero.evaluation.runner import evaluate, parse_benches, score_predictions
+from toolzero.evaluation.settings import GenerationSettings
 
-__all__ = ["BENCHMARKS", "BenchOptions", "evaluate", "parse_benches"]
+BENCHMARKS = BENCHMARK_NAMES
+
+__all__ = [
+    "BENCHMARKS",
+    "BENCHMARK_NAMES",
+    "SCORABLE",
+    "BenchOptions",
+    "GenerationSettings",
+    "evaluate",
+    "get_benchmark",
+    "parse_benches",
+    "score_predictions",
+]

@@ -22,11 +22,19 @@ from typing import Any
 
 from toolzero.evaluation.generation import ModelUnderTest, run_dialogues
 from toolzero.evaluation.judge import LLMJudge, exact_match, f1, normalize_answer
+from toolzero.evaluation.registry import BenchOptions, RunContext
 from toolzero.evaluation.results import ItemStore, clip_text
 from toolzero.evaluation.search import SearchBackend, format_hits
 from toolzero.protocol.parser import parse_completion
 from toolzero.protocol.types import Example, Message, ToolSpec
-from toolzero.user_files import BadInputError, json_document, json_line, read_text
+from toolzero.user_files import (
+    BadInputError,
+    MissingInputError,
+    json_document,
+    json_line,
+    read_text,
+    require_file,
+)
 
 HUB_ID = "chiayewken/bamboogle"
 ENV_FILE = "TOOLZERO_BAMBOOGLE_FILE"
@@ -207,3 +215,48 @@ def run_bamboogle(
         timing=stats.to_dict(),
     )
     return summary
+
+
+def run_from_context(ctx: RunContext) -> dict[str, Any]:
+    """The registry's entry point."""
+    opts = ctx.options
+    return run_bamboogle(
+        ctx.model,
+        ctx.out,
+        make_search(opts),
+        opts.bamboogle_file,
+        ctx.limit,
+        ctx.batch_size,
+        make_judge(opts),
+        opts.bamboogle_rounds,
+    )
+
+
+def check_bamboogle(sub: list[str], opts: BenchOptions) -> None:
+    """A search backend is given and its index exists; the data file, if given, exists."""
+    if not (opts.search_url or opts.search_index):
+        make_search(opts)  # raises, naming the two ways to give a search backend
+    index = opts.search_index
+    if index and not opts.search_url and not Path(index).expanduser().exists():
+        raise MissingInputError(f"--search-index: no such file or folder: {index}")
+    if opts.bamboogle_file:
+        require_file(opts.bamboogle_file, "--bamboogle-file", "give Bamboogle as JSON or JSONL")
+
+
+def make_search(opts: BenchOptions) -> SearchBackend:
+    from toolzero.evaluation.search import BM25Search, HTTPSearch
+
+    if opts.search_url:
+        return HTTPSearch(opts.search_url, opts.search_key_env, k=opts.search_k)
+    if opts.search_index:
+        return BM25Search.from_path(opts.search_index, k=opts.search_k)
+    raise BadInputError(
+        "Bamboogle needs a search backend: --search-index DOCS (a local BM25 index over a "
+        "JSONL/JSON file or a folder of .txt files) or --search-url URL (a web search API)"
+    )
+
+
+def make_judge(opts: BenchOptions) -> LLMJudge | None:
+    if not opts.judge_url:
+        return None
+    return LLMJudge(opts.judge_url, opts.judge_model, api_key=os.environ.get(opts.judge_key_env))

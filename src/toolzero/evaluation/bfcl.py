@@ -32,8 +32,9 @@ from toolzero.evaluation.bfcl_multi_turn import (
 )
 from toolzero.evaluation.bfcl_summary import summarize_bfcl
 from toolzero.evaluation.generation import ModelUnderTest, RunStats, SingleTurn, run_dialogues
+from toolzero.evaluation.registry import BenchOptions, RunContext
 from toolzero.evaluation.results import ItemStore, clip_text
-from toolzero.user_files import read_text, writable_dir
+from toolzero.user_files import BadInputError, read_text, writable_dir
 
 logger = logging.getLogger(__name__)
 
@@ -200,3 +201,23 @@ def score_bfcl_predictions(path: str | Path, out_dir: str | Path) -> dict[str, A
     summary = summarize_bfcl(scored, cats)
     summary.update(predictions=str(path), items_file=str(items_path), timing=stats.to_dict())
     return summary
+
+
+def run_from_context(ctx: RunContext) -> dict[str, Any]:
+    """The registry's entry point: `bfcl` alone runs every category."""
+    return run_bfcl(ctx.model, ctx.out, ctx.sub or ["all"], ctx.limit, ctx.batch_size)
+
+
+def check_categories(sub: list[str], options: BenchOptions) -> None:
+    """BFCL categories and groups the user named (before any model loads)."""
+    try:
+        official.resolve_categories(sub or ["all"])
+    except BadInputError as exc:
+        raise BadInputError(f"--bench bfcl: {exc}") from None
+
+
+def score_predictions_for_registry(
+    path: str | Path, sub: list[str], options: BenchOptions, out: Path
+) -> dict[str, Any]:
+    """`eval score --bench bfcl`: every category with a prediction (sub-selections unused)."""
+    return score_bfcl_predictions(path, out)

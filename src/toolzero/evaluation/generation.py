@@ -22,10 +22,21 @@ from typing import Any, Protocol
 
 from toolzero.evaluation.backend_base import GenerationBackend
 from toolzero.evaluation.results import ItemStore
-from toolzero.protocol import GEMMA_CHAT_TEMPLATE, PROTOCOLS, render_prompt
+from toolzero.evaluation.settings import GenerationSettings
+from toolzero.protocol import GEMMA_CHAT_TEMPLATE, prompt_messages, render_prompt
 from toolzero.protocol.types import Example
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Instructed:
+    """An `Example` plus system text a benchmark adds to the protocol's own system prompt
+    (ACEBench's answer instructions): appended to the system message, or a system message
+    of its own where the protocol has none."""
+
+    example: Example
+    instructions: str
 
 
 @dataclass
@@ -34,28 +45,33 @@ class ModelUnderTest:
 
     backend: GenerationBackend
     tokenizer: Any
-    protocol: str = "toolrl"
-    prefill: str = ""
-    max_new_tokens: int = 512
-    temperature: float = 0.0
-    stop: list[str] = field(default_factory=list)
-    keep_stop: bool = False  # the stop string stays in the answer (a closing tag)
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
     generated: int = 0
     generation_seconds: float = 0.0
 
-    def __post_init__(self) -> None:
-        if self.protocol not in PROTOCOLS:
-            raise ValueError(
-                f"unknown prompt protocol {self.protocol!r}; choose one of {PROTOCOLS}"
-            )
+    @property
+    def protocol(self) -> str:
+        return self.settings.protocol
 
-    def render(self, example: Example | list[dict[str, Any]]) -> str:
-        """The prompt for an Example (through the protocol) or for verbatim chat messages."""
+    @property
+    def prefill(self) -> str:
+        return self.settings.prefill
+
+    def render(self, example: Example | Instructed | list[dict[str, Any]]) -> str:
+        """The prompt for an Example (through the protocol), for an Example with added
+        instructions, or for verbatim chat messages."""
         if isinstance(example, Example):
             return render_prompt(self.tokenizer, example, self.protocol, self.prefill)
         kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": True}
         if not getattr(self.tokenizer, "chat_template", None):
             kwargs["chat_template"] = GEMMA_CHAT_TEMPLATE
+        if isinstance(example, Instructed):
+            messages = with_instructions(
+                prompt_messages(example.example, self.protocol), example.instructions
+            )
+            if self.protocol == "native":
+                kwargs["tools"] = [t.to_openai() for t in example.example.tools]
+            return self.tokenizer.apply_chat_template(messages, **kwargs) + self.prefill
         return self.tokenizer.apply_chat_template(example, **kwargs) + self.prefill
 
     def answer(self, examples: list[Any], max_new_tokens: int | None = None) -> list[str]:
@@ -64,13 +80,15 @@ class ModelUnderTest:
             return []
         prompts = [self.render(e) for e in examples]
         start = time.perf_counter()
+        settings = self.settings
+        stop = list(settings.stop)
         # keep_stop goes only where it matters: user backends may not take it.
-        keep = {"keep_stop": True} if self.stop and self.keep_stop else {}
+        keep = {"keep_stop": True} if stop and settings.keep_stop else {}
         completions = self.backend.generate(
             prompts,
-            max_new_tokens or self.max_new_tokens,
-            self.temperature,
-            self.stop or None,
+            max_new_tokens or settings.max_new_tokens,
+            settings.temperature,
+            stop or None,
             **keep,
         )
         self.generation_seconds += time.perf_counter() - start
@@ -82,14 +100,26 @@ class ModelUnderTest:
         return [self.prefill + (c if isinstance(c, str) else "") for c in completions]
 
 
+def with_instructions(messages: list[dict[str, Any]], instructions: str) -> list[dict[str, Any]]:
+    """`messages` with `instructions` appended to the system message (or one added first)."""
+    if not instructions:
+        return messages
+    out = [dict(m) for m in messages]
+    if out and out[0]["role"] == "system":
+        out[0]["content"] = f"{out[0]['content']}\n\n{instructions}"
+    else:
+        out.insert(0, {"role": "system", "content": instructions})
+    return out
+
+
 class Dialogue(Protocol):
     """One benchmark item in progress."""
 
     id: str
 
-    def next_example(self) -> Example | list[dict[str, Any]] | None:
-        """What the model sees next (an Example, or verbatim chat messages for benchmarks
-        whose prompts are fixed text), or None once the dialogue is over."""
+    def next_example(self) -> Example | Instructed | list[dict[str, Any]] | None:
+        """What the model sees next (an Example, one with added instructions, or verbatim
+        chat messages for benchmarks whose prompts are fixed text), or None once over."""
 
     def advance(self, answer: str) -> None:
         """Take the model's answer to the last example."""
@@ -100,10 +130,10 @@ class SingleTurn:
     """A dialogue of one answer (most benchmark items)."""
 
     id: str
-    example: Example
+    example: Example | Instructed | list[dict[str, Any]]
     answer: str | None = None
 
-    def next_example(self) -> Example | None:
+    def next_example(self) -> Example | Instructed | list[dict[str, Any]] | None:
         return self.example if self.answer is None else None
 
     def advance(self, answer: str) -> None:

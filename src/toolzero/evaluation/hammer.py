@@ -97,8 +97,9 @@ def hammer_file(name: str, data_dir: str | Path | None = None) -> Path:
         for candidate in (folder / filename, folder / f"{name}.json"):
             if candidate.is_file():
                 return candidate
+        names = filename if filename == f"{name}.json" else f"neither {filename} nor {name}.json"
         raise UserError(
-            f"Hammer set {name!r}: neither {filename} nor {name}.json in {folder}; "
+            f"Hammer set {name!r}: {names} not in {folder}; "
             f"download it from {hammer_url(name)} into that folder"
         )
     return cached_download(hammer_url(name), f"hammer/{filename}")

@@ -1,11 +1,14 @@
 """`evaluate(model, benches, out_dir)`: the one entry point the CLI and the training code call.
 
-    from toolzero.evaluation import evaluate
-    summary = evaluate("gemma-3-270m", ["bfcl:simple_python"], "runs/eval-base", limit=20)
+    from toolzero.evaluation import GenerationSettings, evaluate
+    settings = GenerationSettings(protocol="compact", prefill="<think>")
+    summary = evaluate("gemma-3-270m", ["bfcl:simple_python"], "runs/eval-base", limit=20,
+                       settings=settings)
 
-Benchmarks (`benches`): `bfcl` (all v3 categories) or `bfcl:<category or group>` (several
-such entries merge into one BFCL run), `api_bank` or `api_bank:<level>`, `bamboogle`,
-`synthetic`. The model: a (model, tokenizer) pair already in memory, a run folder or
+Benchmarks (`benches`) are the registry's (`toolzero.evaluation.registry`): `bfcl` (all v3
+categories) or `bfcl:<category or group>` (several such entries merge into one BFCL run),
+`api_bank[:<level>]`, `bamboogle`, `synthetic`, `hammer[:<set>]`, `acebench[:<category>]`.
+How answers are generated is one `GenerationSettings`. The model: a (model, tokenizer) pair already in memory, a run folder or
 checkpoint, a Hub id, a local path, `gemma-3-270m`, or the base URL of an
 OpenAI-compatible server (`http...`, which selects the `openai` backend).
 
@@ -19,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,44 +29,19 @@ from toolzero import __version__, run_folder
 from toolzero.evaluation import bfcl_official
 from toolzero.evaluation.backends import make_backend
 from toolzero.evaluation.generation import ModelUnderTest
+from toolzero.evaluation.registry import REGISTRY, BenchOptions, RunContext, get_benchmark
 from toolzero.evaluation.results import RunManifest
+from toolzero.evaluation.settings import GenerationSettings
 from toolzero.models import model_reference_problem
-from toolzero.user_files import (
-    BadInputError,
-    MissingInputError,
-    require_dir,
-    require_file,
-    writable_dir,
-)
+from toolzero.user_files import BadInputError, MissingInputError, writable_dir
 
 logger = logging.getLogger(__name__)
 
-BENCHMARKS = ("bfcl", "api_bank", "bamboogle", "synthetic")
-DEFAULT_MAX_NEW_TOKENS = 512
 DEFAULT_BATCH_SIZE = 8
 
 
-@dataclass
-class BenchOptions:
-    """Per-benchmark settings (data locations, search, judge, synthetic size)."""
-
-    api_bank_dir: str | None = None
-    bamboogle_file: str | None = None
-    search_index: str | None = None  # documents for the local BM25 index
-    search_url: str | None = None  # a web search API (Serper-style JSON)
-    search_key_env: str = "SERPER_API_KEY"
-    search_k: int = 5
-    bamboogle_rounds: int = 4
-    judge_url: str | None = None  # an OpenAI-compatible endpoint for the LLM judge
-    judge_model: str | None = None
-    judge_key_env: str = "OPENAI_API_KEY"
-    synthetic_n: int = 100
-    synthetic_seed: int = 0
-    reward_preset: str = "toolrl"
-
-
 def parse_benches(benches: list[str] | str) -> dict[str, list[str]]:
-    """{benchmark: [sub-selections]}; `bfcl` alone means every category. After a
+    """{benchmark: [sub-selections]}; a benchmark alone means all of it. After a
     `name:sub`, a comma-separated word that is not a benchmark is one more sub-selection.
 
     >>> parse_benches(["bfcl:simple_python,irrelevance,api_bank", "bfcl:live"])
@@ -76,14 +53,10 @@ def parse_benches(benches: list[str] | str) -> dict[str, list[str]]:
         for token in (t.strip() for t in part.split(",") if t.strip()):
             name, colon, sub = token.partition(":")
             name = name.replace("-", "_")
-            if name not in BENCHMARKS and not colon and current is not None:
+            if name not in REGISTRY and not colon and current is not None:
                 out[current].append(token)
                 continue
-            if name not in BENCHMARKS:
-                raise BadInputError(
-                    f"--bench: unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)} "
-                    "(e.g. bfcl:simple_python)"
-                )
+            get_benchmark(name)  # an unknown name: a UserError listing the known ones
             out.setdefault(name, [])
             if sub:
                 out[name].append(sub)
@@ -93,25 +66,12 @@ def parse_benches(benches: list[str] | str) -> dict[str, list[str]]:
     return out
 
 
-def api_bank_levels(sub: list[str]) -> tuple[int, ...]:
-    """`api_bank:1,3` -> (1, 3); none -> every level; anything else is a `BadInputError`."""
-    from toolzero.evaluation.api_bank import LEVELS
-
-    if not sub:
-        return LEVELS
-    if not all(s.isdigit() and int(s) in LEVELS for s in sub):
-        raise BadInputError(
-            f"--bench api_bank:{','.join(sub)}: API-Bank levels are {', '.join(map(str, LEVELS))}"
-        )
-    return tuple(int(s) for s in sub)
-
-
 def check_inputs(
     model: Any, selected: dict[str, list[str]], opts: BenchOptions, backend: str = "hf"
 ) -> None:
     """Raise a `UserError` for anything the user named that cannot work, before the model
-    loads or the manifest is written: the backend, the model reference, BFCL categories,
-    API-Bank levels and folder, Bamboogle's search and file, the synthetic reward preset."""
+    loads or the manifest is written: the backend, the model reference, and each selected
+    benchmark's sub-selections and options (its registry record's check)."""
     check_backend(model, backend)
     if isinstance(model, str) and (problem := model_reference_problem(model)):
         raise MissingInputError(f"--model: {problem}")
@@ -119,31 +79,8 @@ def check_inputs(
         from toolzero.evaluation.model_paths import resolve_checkpoint
 
         resolve_checkpoint(Path(model).expanduser())  # a folder without weights: raises
-    if "bfcl" in selected:
-        try:
-            bfcl_official.resolve_categories(selected["bfcl"] or ["all"])
-        except BadInputError as exc:
-            raise BadInputError(f"--bench bfcl: {exc}") from None
-    if "api_bank" in selected:
-        from toolzero.evaluation.api_bank import api_bank_dir
-
-        api_bank_levels(selected["api_bank"])
-        require_dir(api_bank_dir(opts.api_bank_dir), "--api-bank-dir")
-    if "bamboogle" in selected:
-        if not (opts.search_url or opts.search_index):
-            make_search(opts)  # raises, naming the two ways to give a search backend
-        index = opts.search_index
-        if index and not opts.search_url and not Path(index).expanduser().exists():
-            raise MissingInputError(f"--search-index: no such file or folder: {index}")
-        if opts.bamboogle_file:
-            require_file(opts.bamboogle_file, "--bamboogle-file", "give Bamboogle as JSON or JSONL")
-    if "synthetic" in selected:
-        from toolzero.rewards import get_preset
-
-        try:
-            get_preset(opts.reward_preset)
-        except ValueError as exc:
-            raise BadInputError(f"--reward-preset: {exc}") from None
+    for name, sub in selected.items():
+        get_benchmark(name).check_inputs(sub, opts)
 
 
 def _model_label(model: Any) -> str:
@@ -151,42 +88,6 @@ def _model_label(model: Any) -> str:
         return model
     inner = model[0] if isinstance(model, tuple) else model
     return str(getattr(inner, "name_or_path", "") or "in-memory model")
-
-
-def _run_bench(
-    name: str,
-    sub: list[str],
-    mut: ModelUnderTest,
-    out: Path,
-    limit: int | None,
-    batch_size: int,
-    opts: BenchOptions,
-) -> dict[str, Any]:
-    if name == "bfcl":
-        from toolzero.evaluation.bfcl import run_bfcl
-
-        return run_bfcl(mut, out, sub or ["all"], limit, batch_size)
-    if name == "api_bank":
-        from toolzero.evaluation.api_bank import run_api_bank
-
-        return run_api_bank(mut, out, opts.api_bank_dir, api_bank_levels(sub), limit, batch_size)
-    if name == "bamboogle":
-        from toolzero.evaluation.bamboogle import run_bamboogle
-
-        return run_bamboogle(
-            mut,
-            out,
-            make_search(opts),
-            opts.bamboogle_file,
-            limit,
-            batch_size,
-            make_judge(opts),
-            opts.bamboogle_rounds,
-        )
-    from toolzero.evaluation.synthetic import run_synthetic
-
-    n = limit if limit is not None else opts.synthetic_n
-    return run_synthetic(mut, out, n, opts.synthetic_seed, opts.reward_preset, batch_size)
 
 
 def check_backend(model: Any, backend: str) -> None:
@@ -205,54 +106,27 @@ def check_backend(model: Any, backend: str) -> None:
         )
 
 
-def make_search(opts: BenchOptions) -> Any:
-    from toolzero.evaluation.search import BM25Search, HTTPSearch
-
-    if opts.search_url:
-        return HTTPSearch(opts.search_url, opts.search_key_env, k=opts.search_k)
-    if opts.search_index:
-        return BM25Search.from_path(opts.search_index, k=opts.search_k)
-    raise BadInputError(
-        "Bamboogle needs a search backend: --search-index DOCS (a local BM25 index over a "
-        "JSONL/JSON file or a folder of .txt files) or --search-url URL (a web search API)"
-    )
-
-
-def make_judge(opts: BenchOptions) -> Any:
-    import os
-
-    from toolzero.evaluation.judge import LLMJudge
-
-    if not opts.judge_url:
-        return None
-    return LLMJudge(opts.judge_url, opts.judge_model, api_key=os.environ.get(opts.judge_key_env))
-
-
 def evaluate(
     model: Any,
     benches: list[str] | str,
     out_dir: str | Path,
     limit: int | None = None,
     backend: str = "hf",
-    protocol: str = "toolrl",
-    prefill: str = "",
-    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+    settings: GenerationSettings | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    temperature: float = 0.0,
-    stop: list[str] | None = None,
-    keep_stop: bool = False,
     options: BenchOptions | None = None,
     served_model: str | None = None,
     api_key: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate a model on benchmarks; write results to `out_dir`; return the summary.
 
-    Rerunning into the same `out_dir` resumes (finished items are not redone). An
+    `settings` say how answers are generated (prompt protocol, prefill, decoding, stop
+    strings; default `GenerationSettings()`). Rerunning into the same `out_dir` resumes
+    (finished items are not redone); rerunning with other settings is refused. An
     in-memory model is known by its `name_or_path` only: after changing its weights
-    (training), evaluate into a new folder. `stop` strings end each answer, removed from it
-    (OpenAI's semantics) or, with `keep_stop`, kept: a protocol's closing tag such as
-    `</tool_call>` is part of the answer, as in training with `model.stop_strings`.
+    (training), evaluate into a new folder.
     """
+    settings = settings or GenerationSettings()
     opts = options or BenchOptions()
     selected = parse_benches(benches)
     if isinstance(model, str) and model.startswith(("http://", "https://")):
@@ -260,37 +134,20 @@ def evaluate(
     check_inputs(model, selected, opts, backend)
     writable_dir(out_dir)
     out = Path(out_dir)
-    manifest = RunManifest(
-        model=_model_label(model),
-        backend=backend,
-        protocol=protocol,
-        prefill=prefill,
-        max_new_tokens=max_new_tokens,
-        temperature=temperature,
-        stop=list(stop or []),
-        keep_stop=keep_stop,
-    )
+    manifest = RunManifest(model=_model_label(model), backend=backend, **settings.to_dict())
     manifest.check_or_write(out)
     engine, tokenizer = make_backend(
         model, backend, batch_size, progress=False, served_model=served_model, api_key=api_key
     )
-    mut = ModelUnderTest(
-        engine,
-        tokenizer,
-        protocol,
-        prefill,
-        max_new_tokens,
-        temperature,
-        list(stop or []),
-        keep_stop=keep_stop,
-    )
+    mut = ModelUnderTest(engine, tokenizer, settings)
     started = time.time()
     results: dict[str, Any] = {}
     for name, sub in selected.items():
         logger.info(
             "evaluating %s on %s", manifest.model, name + (f" ({', '.join(sub)})" if sub else "")
         )
-        results[name] = _run_bench(name, sub, mut, out, limit, batch_size, opts)
+        context = RunContext(mut, out, sub, limit, batch_size, opts)
+        results[name] = get_benchmark(name).run_bench(context)
     summary = {
         "run": {
             **manifest.to_dict(),
@@ -302,6 +159,33 @@ def evaluate(
             "seconds": round(time.time() - started, 1),
         },
         "benchmarks": {**_earlier_benchmarks(out), **results},
+    }
+    write_outputs(summary, out)
+    return summary
+
+
+def score_predictions(
+    bench: str,
+    predictions: str | Path,
+    out_dir: str | Path,
+    options: BenchOptions | None = None,
+) -> dict[str, Any]:
+    """Score saved answers without a model (`toolzero eval score`); write the same
+    `<bench>/items.jsonl`, `summary.json` and `report.md` a model run writes."""
+    selected = parse_benches(bench)
+    if len(selected) != 1:
+        raise BadInputError("eval score: give one benchmark, e.g. --bench hammer:sealtool")
+    ((name, sub),) = selected.items()
+    opts = options or BenchOptions()
+    record = get_benchmark(name)
+    if record.score_predictions is None:
+        record.score(predictions, sub, opts, Path(out_dir))  # raises: needs a model
+    record.check_inputs(sub, opts)
+    out = writable_dir(out_dir)
+    result = record.score(predictions, sub, opts, out)
+    summary = {
+        "run": {"model": f"predictions {predictions}", "backend": "none (scored predictions)"},
+        "benchmarks": {name: result},
     }
     write_outputs(summary, out)
     return summary

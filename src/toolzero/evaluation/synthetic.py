@@ -22,11 +22,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from toolzero.evaluation.generation import ModelUnderTest, SingleTurn, run_dialogues
-from toolzero.evaluation.results import ItemStore, clip_text
+from toolzero.data.report import DataReport
+from toolzero.evaluation.item_bench import Groups, Item, ItemBench
+from toolzero.evaluation.registry import BenchOptions, RunContext
+from toolzero.evaluation.results import clip_text
+from toolzero.protocol import render_toolrl_output
 from toolzero.protocol.parser import parse_completion
 from toolzero.protocol.types import Example, ToolCall
 from toolzero.rewards.matching import value_key
+from toolzero.user_files import BadInputError
 
 DEFAULT_N = 100
 def call_key(call: ToolCall) -> str:
@@ -84,32 +88,60 @@ def summarize_synthetic(rows: list[dict[str, Any]], preset_name: str) -> dict[st
     }
 
 
+def load_groups(
+    sub: list[str], options: BenchOptions, limit: int | None, report: DataReport
+) -> Groups:
+    """`limit` tasks (default `synthetic_n`), generated from `synthetic_seed`."""
+    from toolzero.data.synthetic import generate_examples
+    from toolzero.rewards import get_preset
+
+    preset = get_preset(options.reward_preset)
+    n = limit if limit is not None else options.synthetic_n
+    examples = generate_examples(n, options.synthetic_seed, split="heldout")
+    return {"heldout": [Item(e.id, "heldout", e, (e, preset)) for e in examples]}
+
+
+def score_item(
+    item: Item, answer: str | None, calls: list[ToolCall] | None, options: BenchOptions
+) -> dict[str, Any]:
+    """A `calls` row is scored as the ToolRL-format answer holding those calls (no think
+    block, so it is not format-valid)."""
+    example, preset = item.data
+    if answer is None:
+        answer = render_toolrl_output("", calls or (), None)
+    row = score_answer(example, answer, preset)
+    row["reason"] = "" if row["valid"] else "; ".join(row["problems"]) or "calls differ"
+    return row
+
+
+def summarize(
+    rows: list[dict[str, Any]], sizes: dict[str, int], options: BenchOptions
+) -> dict[str, Any]:
+    summary = summarize_synthetic(rows, options.reward_preset)
+    summary.update(seed=options.synthetic_seed, split="heldout")
+    return summary
+
+
+SYNTHETIC = ItemBench("synthetic", load_groups, score_item, summarize)
+
+
+def check_synthetic(sub: list[str], options: BenchOptions) -> None:
+    from toolzero.rewards import get_preset
+
+    try:
+        get_preset(options.reward_preset)
+    except ValueError as exc:
+        raise BadInputError(f"--reward-preset: {exc}") from None
+
+
 def run_synthetic(
-    model: ModelUnderTest,
+    model: Any,
     out_dir: str | Path,
     n: int = DEFAULT_N,
     seed: int = 0,
     preset: str = "toolrl",
     batch_size: int = 8,
 ) -> dict[str, Any]:
-    from toolzero.data.synthetic import generate_examples
-    from toolzero.rewards import get_preset
-
-    reward_preset = get_preset(preset)
-    examples = generate_examples(n, seed, split="heldout")
-    by_id = {e.id: e for e in examples}
-    store = ItemStore(Path(out_dir) / "synthetic" / "items.jsonl")
-    done = store.done_ids()
-    pending = [SingleTurn(e.id, e) for e in examples if e.id not in done]
-    stats = run_dialogues(
-        model,
-        pending,
-        lambda d: score_answer(by_id[d.id], d.answer or "", reward_preset),
-        store,
-        batch_size,
-        len(pending),
-        "synthetic",
-    )
-    summary = summarize_synthetic([r for r in store.load() if r["id"] in by_id], preset)
-    summary.update(seed=seed, split="heldout", items_file=str(store.path), timing=stats.to_dict())
-    return summary
+    """Run the synthetic tasks without the registry (Python use and tests)."""
+    options = BenchOptions(synthetic_n=n, synthetic_seed=seed, reward_preset=preset)
+    return SYNTHETIC.run(RunContext(model, Path(out_dir), [], None, batch_size, options))
