@@ -224,7 +224,7 @@ def load_sweep(
         raise SweepError([f"top level must be a mapping, got {type(raw).__name__}"], str(path))
     problems: list[str] = []
     spec = _read_spec(raw, source, list(overrides or []), problems)
-    if spec is not None and not problems:
+    if spec is not None:
         problems += check_points(spec, check_machine)
     if problems:
         raise SweepError(problems, str(path))
@@ -245,8 +245,10 @@ def _read_spec(
     if zipped and len({len(v) for v in zipped.values()}) > 1:
         lengths = ", ".join(f"{k}: {len(v)}" for k, v in zipped.items())
         problems.append(f"zip: every list must have the same length ({lengths}); pair them up")
+        zipped = {}  # the points of the rest of the file are still checked
     for key in sorted(set(grid) & set(zipped)):
         problems.append(f"{key}: in both grid and zip; keep it in one")
+        del zipped[key]
     for key in sorted(set(overrides) & (set(grid) | set(zipped))):
         problems.append(f"{key}: in overrides and in an axis; drop it from overrides")
     seeds = _seeds(raw.get("seeds"), base_raw, problems)
@@ -392,8 +394,8 @@ def _slurm(value: Any, problems: list[str]) -> dict[str, Any]:
     for key in settings:
         if key not in SLURM_GENERIC and not str(key).startswith("slurm_"):
             problems.append(
-                _unknown("slurm.", str(key), SLURM_GENERIC, "parameter")
-                + " (or slurm_<name> for any SlurmExecutor parameter, e.g. slurm_partition)"
+                f"slurm.{key}: unknown parameter; write slurm_{key} for a SlurmExecutor "
+                f"parameter, or one of {', '.join(SLURM_GENERIC)}"
             )
     return settings
 
