@@ -10,6 +10,7 @@ import shlex
 import sys
 import types
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -114,7 +115,7 @@ class FakeJob:
 class FakeExecutor:
     """submitit.AutoExecutor's interface as the slurm launcher uses it."""
 
-    made: list[FakeExecutor] = []
+    made: ClassVar[list[FakeExecutor]] = []
 
     def __init__(self, folder: str) -> None:
         self.folder, self.params, self.submitted, self.in_batch = folder, {}, [], False
