@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import pickle
 import shlex
 import sys
@@ -199,3 +200,17 @@ def test_launch_prefix_starts_training_only(spec) -> None:
     train, evaluate = job_commands(spec, job)
     assert train[: len(ACCELERATE.split()) + 1] == [*ACCELERATE.split(), "train"]
     assert evaluate[:2] == ["toolzero", "eval"]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 CPU cores")
+def test_parallel_runs_jobs_in_worker_processes(spec) -> None:
+    """Two workers; every job already done, so each returns at once without a model: the
+    jobs and their outcomes cross the process boundary, and each gets a progress line."""
+    for job in spec.jobs():
+        finish(job.run_dir)
+    lines: list[str] = []
+    outcomes = launch(spec, "local", parallel=2, echo=lines.append)
+    assert sorted((o["point"], o["seed"], o["state"]) for o in outcomes) == sorted(
+        (j.point, j.seed, "done") for j in spec.jobs()
+    )
+    assert [line.split(" ", 1)[0] for line in lines] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]

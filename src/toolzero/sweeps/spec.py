@@ -29,7 +29,6 @@ of the file and of every point at once, as a `SweepError`.
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import json
 import os
@@ -41,15 +40,9 @@ from typing import Any
 
 import yaml
 
-from toolzero import run_folder
 from toolzero.errors import ConfigError
-from toolzero.training.recipe import (
-    SECTION_TYPES,
-    Recipe,
-    RecipeError,
-    apply_overrides,
-    recipe_from_dict,
-)
+from toolzero.sweeps.checks import check_points, unknown
+from toolzero.training.recipe import SECTION_TYPES, Recipe, apply_overrides, recipe_from_dict
 from toolzero.user_files import read_text, yaml_problem
 
 TOP_KEYS = (
@@ -84,8 +77,6 @@ SLURM_GENERIC = (
     "stderr_to_stdout",
 )
 _DOTTED = re.compile(r"[a-z_]+(\.[A-Za-z0-9_\-]+)+")
-# Recipe settings whose difference does not make a run folder another run.
-_NOT_COMPARED = ("run.machine_checks", "description")
 
 
 class SweepError(ConfigError):
@@ -237,7 +228,7 @@ def _read_spec(
 ) -> SweepSpec | None:
     for key in raw:
         if key not in TOP_KEYS:
-            problems.append(_unknown("", str(key), TOP_KEYS))
+            problems.append(unknown("", str(key), TOP_KEYS))
     base, base_raw = _read_base(raw.get("base"), source, problems)
     overrides = _settings("overrides", raw.get("overrides"), problems)
     grid = _axis("grid", raw.get("grid"), problems)
@@ -276,7 +267,7 @@ def _read_spec(
     _check_names(points, problems)
     if baseline is not None and baseline not in {p.name for p in points}:
         known = [p.name for p in points]
-        problems.append(_unknown("baseline: ", baseline, known, what="point"))
+        problems.append(unknown("baseline: ", baseline, known, what="point"))
     return SweepSpec(
         source=source,
         base=base,
@@ -332,7 +323,7 @@ def _check_key(where: str, key: Any, problems: list[str]) -> bool:
         problems.append(f"{where}: {key!r} is not a recipe setting; write SECTION.KEY, e.g. grpo.max_steps")
         return False
     if key.split(".")[0] not in SECTION_TYPES:
-        problems.append(_unknown(f"{where}: ", key.split(".")[0], list(SECTION_TYPES), "section"))
+        problems.append(unknown(f"{where}: ", key.split(".")[0], list(SECTION_TYPES), "section"))
         return False
     if key in OWN_SETTINGS:
         problems.append(f"{where}: {key} is set by the sweep; {OWN_SETTINGS[key]}")
@@ -380,7 +371,7 @@ def _metrics(value: Any, problems: list[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for kind, names in _mapping("metrics", value, problems).items():
         if kind not in METRIC_KINDS:
-            problems.append(_unknown("metrics.", str(kind), METRIC_KINDS))
+            problems.append(unknown("metrics.", str(kind), METRIC_KINDS))
             continue
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             problems.append(f"metrics.{kind}: expected a list of names, got {names!r}")
@@ -446,114 +437,3 @@ def _check_names(points: list[Point], problems: list[str]) -> None:
                 f"{point.name!r}; make the values differ in letters or digits"
             )
         seen[point.name] = point
-
-
-def check_points(spec: SweepSpec, check_machine: bool = True) -> list[str]:
-    """Every point's recipe at every seed, the evaluation and the metrics. A problem every
-    point has is listed once; another names the points (and seeds) that have it."""
-    found: dict[str, list[tuple[str, int | None]]] = {}  # problem -> (point, seed or None)
-    recipes: dict[str, Recipe] = {}
-    for job in spec.jobs():
-        try:
-            recipe = job.build_recipe()
-        except RecipeError as exc:
-            for problem in exc.problems:
-                found.setdefault(problem, []).append((job.point, job.seed))
-            continue
-        recipes.setdefault(job.point, recipe)
-        for problem in _check_run_folder(recipe, job):
-            found.setdefault(problem, []).append((job.point, job.seed))
-    if check_machine:
-        from toolzero.training.recipe_checks import check_environment
-
-        for name, recipe in recipes.items():  # the seed changes nothing these check
-            for problem in check_environment(recipe):
-                found.setdefault(problem, []).append((name, None))
-    problems = [_where(spec, where) + problem for problem, where in found.items()]
-    if recipes:
-        problems += _check_evaluation(next(iter(recipes.values())))
-        problems += _check_metrics(spec, recipes)
-    return problems
-
-
-def _where(spec: SweepSpec, where: list[tuple[str, int | None]]) -> str:
-    """"" when every point has the problem; else "point, point seed 1: "."""
-    names = list(dict.fromkeys(point for point, _ in where))
-    if len(names) == len(spec.points):
-        return ""
-    labels = []
-    for name in names:
-        seeds = {seed for point, seed in where if point == name}
-        whole = None in seeds or seeds == set(spec.seeds)
-        labels += [name] if whole else [f"{name} seed {s}" for s in sorted(seeds)]
-    return ", ".join(labels) + ": "
-
-
-def _check_run_folder(recipe: Recipe, job: Job) -> list[str]:
-    """A run folder from an earlier sweep must hold this point's run, not another's."""
-    saved = run_folder.recipe_path(job.run_dir)
-    if not saved.is_file():
-        return []
-    before = _flat(yaml.safe_load(saved.read_text(encoding="utf-8")) or {})
-    now = _flat(recipe.to_dict())
-    changed = sorted(
-        k for k in set(before) | set(now)
-        if before.get(k) != now.get(k) and not k.startswith(_NOT_COMPARED)
-    )
-    if not changed:
-        return []
-    return [
-        f"{job.run_dir} holds a run with other settings ({', '.join(changed[:5])}); "
-        "delete it or choose another output_dir"
-    ]
-
-
-def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out |= _flat(value, f"{prefix}{key}.")
-        return out
-    return {prefix.rstrip("."): data}
-
-
-def _check_evaluation(recipe: Recipe) -> list[str]:
-    from toolzero.evaluation import parse_benches
-    from toolzero.user_files import BadInputError
-
-    try:
-        parse_benches(list(recipe.evaluation.benches))
-    except BadInputError as exc:
-        return [f"evaluation.benches: {exc}"]
-    return []
-
-
-def _check_metrics(spec: SweepSpec, recipes: dict[str, Recipe]) -> list[str]:
-    from toolzero.evaluation import parse_benches
-
-    problems = []
-    recipe = next(iter(recipes.values()))
-    benches = set(parse_benches(list(recipe.evaluation.benches)))
-    for name in spec.metrics.get("evaluation", []):
-        bench = name.split(".")[0]
-        if bench not in benches or "." not in name:
-            problems.append(
-                f"metrics.evaluation: {name!r} is not BENCH.METRIC of an evaluated benchmark "
-                f"({', '.join(sorted(benches))}); e.g. synthetic.exact_match"
-            )
-    components = {"total"}
-    for r in recipes.values():
-        components.update(r.reward.build().component_names)
-    for name in spec.metrics.get("training", []):
-        if name not in components:
-            problems.append(
-                _unknown("metrics.training: ", name, sorted(components), "reward component")
-            )
-    return problems
-
-
-def _unknown(prefix: str, key: str, known: Any, what: str = "key") -> str:
-    known = list(known)
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(map(str, known))}"
-    return f"{prefix}{key}: unknown {what}; {hint}"
