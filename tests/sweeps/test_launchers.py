@@ -214,3 +214,9 @@ def test_parallel_runs_jobs_in_worker_processes(spec) -> None:
         (j.point, j.seed, "done") for j in spec.jobs()
     )
     assert [line.split(" ", 1)[0] for line in lines] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+
+
+def test_a_job_name_in_the_sweep_file_replaces_the_default(spec, fake_submitit) -> None:
+    spec.slurm = {"name": "mine", "timeout_min": 5}
+    launch(spec, "slurm", echo=lambda line: None)
+    assert fake_submitit.made[0].params == {"name": "mine", "timeout_min": 5}

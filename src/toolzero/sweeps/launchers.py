@@ -131,7 +131,7 @@ def submit_slurm(
     if not pending:
         return []
     executor = submitit.AutoExecutor(folder=str(spec.output_dir / "slurm" / "%j"))
-    executor.update_parameters(name=f"toolzero-sweep-{spec.source.stem}", **spec.slurm)
+    executor.update_parameters(**{"name": f"toolzero-sweep-{spec.source.stem}", **spec.slurm})
     here = [sys.executable, "-m", "toolzero"]  # the environment that submits runs the jobs
     with executor.batch():
         handles = [
