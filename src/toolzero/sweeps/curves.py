@@ -52,7 +52,9 @@ def plot_curves(results: SweepResults, out_dir: Path) -> list[Path]:
     return made
 
 
-def _seed_band(point: PointRuns, name: str, raw: bool):
+def _seed_band(
+    point: PointRuns, name: str, raw: bool
+) -> tuple[list[int], list[float], list[float], list[float]]:
     """(steps, mean, min, max) over the seeds, at the steps every seed logged."""
     series = []
     for run in point.runs.values():

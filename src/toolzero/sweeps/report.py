@@ -25,12 +25,15 @@ from toolzero.sweeps.aggregate import Interval, mean_interval, paired_difference
 from toolzero.sweeps.curves import plot_curves
 from toolzero.sweeps.results import RAW, SweepResults, load_results
 
+# point -> metric -> (mean over seeds, paired difference against the baseline or None)
+Table = dict[str, dict[str, tuple[Interval, Interval | None]]]
+
 # Tables ----------------------------------------------------------------------------------
 
 
-def intervals(results: SweepResults) -> dict[str, dict[str, tuple[Interval, Interval | None]]]:
+def intervals(results: SweepResults) -> Table:
     """point -> metric -> (mean over seeds, paired difference against the baseline)."""
-    out: dict[str, dict[str, tuple[Interval, Interval | None]]] = {}
+    out: Table = {}
     base = results.values.get(results.baseline or "", {})
     for point, metrics in results.values.items():
         out[point] = {}
@@ -63,7 +66,7 @@ def _is_share(metric: str) -> bool:
     )
 
 
-def metric_table(results: SweepResults, metrics: list[str], table) -> list[str]:
+def metric_table(results: SweepResults, metrics: list[str], table: Table) -> list[str]:
     lines = [
         "| point | metric | mean | 95% CI | seeds | per seed |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -85,7 +88,7 @@ def metric_table(results: SweepResults, metrics: list[str], table) -> list[str]:
     return lines
 
 
-def difference_table(results: SweepResults, table) -> list[str]:
+def difference_table(results: SweepResults, table: Table) -> list[str]:
     lines = [
         f"| point | metric | difference vs {results.baseline} | 95% CI | pairs | interval excludes 0 |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -121,7 +124,7 @@ def wall_table(results: SweepResults) -> list[str]:
 # Files -----------------------------------------------------------------------------------
 
 
-def write_csvs(results: SweepResults, table) -> tuple[Path, Path]:
+def write_csvs(results: SweepResults, table: Table) -> tuple[Path, Path]:
     metrics = [*results.evaluation, *results.training]
     per_run = results.directory / "results.csv"
     with per_run.open("w", newline="", encoding="utf-8") as f:

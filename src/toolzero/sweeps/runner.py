@@ -21,10 +21,14 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from toolzero import run_folder
 from toolzero.sweeps.spec import Job
+
+if TYPE_CHECKING:
+    from toolzero.training.recipe import Recipe
+    from toolzero.training.run import RunResult
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +74,13 @@ def run_job(job: Job, threads: int | None = None) -> dict:
             "wall_s": round(time.monotonic() - start, 1)}
 
 
-def _train(recipe):
+def _train(recipe: Recipe) -> RunResult:
     from toolzero.training.run import train
 
     return train(recipe)
 
 
-def _release(result) -> None:
+def _release(result: RunResult) -> None:
     """Drop the trained model: the evaluation loads the saved final model instead, so a
     fresh, a resumed and an evaluate-only job evaluate the same thing the same way."""
     result.model = result.tokenizer = None
