@@ -43,6 +43,7 @@ LAYERS = (
     "training",
     "evaluation",
     "reports",
+    "sweeps",
     "quickstart",
     "env_report",
     "gpu_check",

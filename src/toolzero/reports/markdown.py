@@ -76,7 +76,7 @@ def evaluation_table(run: RunData) -> list[str]:
     counts left out; shares of items as percentages)."""
     before = flat_numbers(run.evaluation.get("before", {}))
     after = flat_numbers(run.evaluation.get("after", {}))
-    keys = [k for k in after if k in before and _is_result(k)]
+    keys = [k for k in after if k in before and is_result(k)]
     if not keys:
         return []
     lines = ["| metric | before | after | change |", "| --- | --- | --- | --- |"]
@@ -107,7 +107,8 @@ def _presets(summary: dict) -> dict[str, str]:
     }
 
 
-def _is_result(key: str) -> bool:
+def is_result(key: str) -> bool:
+    """Whether a flattened evaluation summary key is a result (not a setting, count or time)."""
     parts = key.split(".")
     return parts[0] != "run" and "timing" not in parts and parts[-1] not in _SETTINGS
 
