@@ -88,22 +88,19 @@ def _release(result: RunResult) -> None:
 
 def evaluate_run(job: Job) -> dict:
     """The held-out evaluation of the run's final model into its `eval-after/` folder."""
-    from toolzero.evaluation import evaluate
+    from toolzero.evaluation import GenerationSettings, evaluate
 
     recipe = job.build_recipe()
-    settings = recipe.evaluation
+    section = recipe.evaluation
     return evaluate(
         str(run_folder.final_dir(job.run_dir)),
-        benches=list(settings.benches),
+        benches=list(section.benches),
         out_dir=str(run_folder.evaluation_dir(job.run_dir, "after")),
-        limit=settings.limit,
+        limit=section.limit,
         backend="hf",
-        protocol=recipe.model.protocol,
-        prefill=recipe.model.prefill,
-        max_new_tokens=settings.max_new_tokens,
-        batch_size=settings.batch_size,
-        stop=list(recipe.model.stop_strings),
-        keep_stop=True,  # the answer ends where training ends it: at the stop string
+        # as the quickstart evaluates: the recipe's protocol, prefill and stop strings, kept
+        settings=GenerationSettings.from_recipe(recipe),
+        batch_size=section.batch_size,
     )
 
 
