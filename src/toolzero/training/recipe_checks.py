@@ -242,7 +242,7 @@ def check_environment(recipe: Recipe) -> list[str]:
     ).exists():
         out.append(f"model.name: {name} is not a model folder (no config.json); fix the path")
     elif recipe.run.machine_checks and (problem := model_reference_problem(name)):
-        out.append(f"model.name: {problem}")  # this machine's Hub cache: a machine check
+        out.append(f"model.name: {problem}; {SKIP_HINT}")  # this machine's Hub cache
     out += _check_data_spec("data.train", recipe.data.train)
     if recipe.data.eval is not None:
         out += _check_data_spec("data.eval", recipe.data.eval)
