@@ -48,13 +48,14 @@ def bench_case(name: str, shared: Path, docs: Path) -> tuple[str, BenchOptions]:
             "acebench:normal_atom_bool,normal_multi_turn_user_adjust,special_irrelevant",
             BenchOptions(data_dirs={"acebench": str(shared / "acebench")}),
         ),
+        "file": (f"file:{shared / 'glaive' / 'glaive_toolcall_en_demo.json'}", BenchOptions()),
     }[name]  # fmt: skip
 
 
 def reference_answer(item) -> str:
     """The right answer for a single-turn item, from its own reference."""
     data = item.data
-    if isinstance(data, tuple):  # synthetic: (example, preset)
+    if isinstance(data, tuple):  # synthetic, file: (example, preset)
         return data[0].reference_text()
     if isinstance(data, list):  # API-Bank: the gold calls
         return f"<think> x </think>\n<tool_call>\n{json.dumps(data[0])}\n</tool_call>"
@@ -100,8 +101,10 @@ def docs(tmp_path_factory):
 
 
 def test_the_registry_holds_every_benchmark_once():
-    assert BENCHMARKS == ("bfcl", "api_bank", "bamboogle", "synthetic", "hammer", "acebench")
-    assert SCORABLE == ("bfcl", "api_bank", "synthetic", "hammer", "acebench")
+    assert BENCHMARKS == (
+        "bfcl", "api_bank", "bamboogle", "synthetic", "hammer", "acebench", "file",
+    )  # fmt: skip
+    assert SCORABLE == ("bfcl", "api_bank", "synthetic", "hammer", "acebench", "file")
     assert REGISTRY["hammer"].subsets == (
         "sealtool", "toolalpaca", "nexusraven", "apibank_l1", "apibank_l2",
     )  # fmt: skip
@@ -115,6 +118,7 @@ ORACLE_EXPECTED = {
     "synthetic": ("synthetic/exact_match", 1.0),
     "hammer": ("hammer/sealtool/exact_match", 1.0),
     "acebench": ("acebench/overall", 1.0),
+    "file": ("file/exact_match", 1.0),
 }
 
 
@@ -163,8 +167,8 @@ def test_every_benchmark_runs_resumes_reports_and_compares(
         assert headline_metrics(bad)[metric] == GARBAGE_EXPECTED[name]
 
 
-# Nonsense is wrong by every definition here (BFCL irrelevance and synthetic no-call tasks
-# count a no-call answer as right, so they are left out).
+# Nonsense is wrong by every definition here (BFCL irrelevance, synthetic and
+# file no-call tasks count a no-call answer as right, so they are left out).
 GARBAGE_EXPECTED = {"api_bank": 0.0, "hammer": 0.0, "acebench": 0.0, "bamboogle": 0.0}
 
 

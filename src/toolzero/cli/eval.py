@@ -52,7 +52,8 @@ OPTION_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
             "default": "toolrl",
             "choices": PRESET_NAMES,
             "metavar": "PRESET",
-            "help": "preset for the synthetic mean reward (see `toolzero reward presets`)",
+            "help": "preset for the synthetic and file benchmarks' mean reward "
+            "(see `toolzero reward presets`)",
         },
     ),
 }  # fmt: skip
@@ -127,13 +128,15 @@ def _add_bench_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> No
         "repeat for several)",
     )
     p.add_argument("--api-bank-dir", help=argparse.SUPPRESS)  # older spelling
+    added: set[str] = set()  # an option two benchmarks read gets one flag, in the first's group
     for name in names:
-        fields = REGISTRY[name].options
+        fields = [f for f in REGISTRY[name].options if f not in added]
         if fields:
             group = p.add_argument_group(f"{REGISTRY[name].title} options")
             for field in fields:
                 flag, kwargs = OPTION_FLAGS[field]
                 group.add_argument(flag, dest=field, **kwargs)
+                added.add(field)
 
 
 def bench_options(args: argparse.Namespace, selected: list[str]) -> BenchOptions:

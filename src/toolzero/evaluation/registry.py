@@ -240,6 +240,21 @@ register(Benchmark(
     subset_word="category",
     data_dir=True,
 ))  # fmt: skip
+register(Benchmark(
+    name="file",
+    title="Any dataset (file)",
+    help="file:PATH (any data `toolzero data` loads, or a prepared folder; exact match, "
+    "right tools, no-call correctness, reward preset)",
+    run=f"{_EVAL}.file_bench:FILE.run",
+    check=f"{_EVAL}.file_bench:check_file",
+    score_predictions=f"{_EVAL}.file_bench:FILE.score_predictions",
+    section=sections.file_section,
+    headline=sections.file_headline,
+    subset_word="data spec",
+    open_subsets=True,
+    options=("reward_preset",),
+    unscaled=("reward_mean",),
+))  # fmt: skip
 
 BENCHMARK_NAMES = tuple(REGISTRY)
 SCORABLE = tuple(name for name, b in REGISTRY.items() if b.score_predictions)

@@ -105,6 +105,26 @@ def synthetic_section(s: dict[str, Any]) -> list[str]:
     ]
 
 
+def file_section(f: dict[str, Any]) -> list[str]:
+    reward = "—" if f["reward_mean"] is None else f"{f['reward_mean']:.3f}"
+    lines = [
+        f"{f['n']} items; {f['no_call_items']} need no call (no-call accuracy "
+        f"{pct(f['no_call_accuracy'])}); {f['unparsable']} unparsable.",
+        "",
+        "| format valid (%) | right tools (%) | exact match (%) | no-call correct (%) | "
+        f"mean reward ({f['reward_preset']}) |",
+        "| --- | --- | --- | --- | --- |",
+        f"| {pct(f['format_valid'])} | {pct(f['right_tools'])} | {pct(f['exact_match'])} | "
+        f"{pct(f['no_call_correct'])} | {reward} |",
+        "",
+        "| data | exact match (%) | items / size |",
+        "| --- | --- | --- |",
+    ]
+    for spec, g in (f.get("files") or {}).items():
+        lines.append(f"| {spec} | {pct(g['exact_match'])} | {g['n']} / {g['size']} |")
+    return lines + rejected_line(f)
+
+
 def hammer_section(h: dict[str, Any]) -> list[str]:
     lines = [
                 "Scored as Hammer's evaluate.py (sums over a set, then P / R / F1; its two quirks "
@@ -174,6 +194,14 @@ def bamboogle_headline(b: dict[str, Any]) -> dict[str, float | None]:
 def synthetic_headline(s: dict[str, Any]) -> dict[str, float | None]:
     keys = ("format_valid", "right_tools", "exact_match", "reward_mean")
     return {k: s.get(k) for k in keys}
+
+
+def file_headline(f: dict[str, Any]) -> dict[str, float | None]:
+    keys = (
+        "format_valid", "right_tools", "exact_match", "no_call_correct", "no_call_accuracy",
+        "reward_mean",
+    )  # fmt: skip
+    return {k: f.get(k) for k in keys}
 
 
 def hammer_headline(h: dict[str, Any]) -> dict[str, float | None]:
