@@ -35,6 +35,7 @@ TINY_BENCHES = {
     "synthetic": ("synthetic", lambda s: s["n"], 2),
     "hammer": ("hammer:sealtool,apibank_l1", lambda s: sum(x["items"] for x in s["sets"].values()), 4),
     "acebench": ("acebench:normal_atom_bool,special_irrelevant", lambda s: s["overall"]["items"], 4),
+    "file": ("file:{shared}/glaive/glaive_toolcall_en_demo.json", lambda s: s["n"], 2),
 }  # fmt: skip
 
 
@@ -56,7 +57,7 @@ def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bf
         bamboogle_file=str(shared_data / "toolrl" / "bamboogle.json"),
         synthetic_n=2,
     )
-    benches = [spec for spec, _, _ in TINY_BENCHES.values()]
+    benches = [spec.format(shared=shared_data) for spec, _, _ in TINY_BENCHES.values()]
     settings = GenerationSettings(prefill="<think>", max_new_tokens=6)
     summary = evaluate(
         str(tiny_model_path), benches, out, limit=2, settings=settings, batch_size=4, options=options
