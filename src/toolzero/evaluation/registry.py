@@ -240,6 +240,17 @@ register(Benchmark(
     subset_word="category",
     data_dir=True,
 ))  # fmt: skip
+register(Benchmark(
+    name="when2call",
+    title="When2Call (call, ask, decline or answer; generation mode)",
+    help="when2call (answers classified as call / question / refusal / direct by rules)",
+    run=f"{_EVAL}.when2call_bench:WHEN2CALL.run",
+    check=f"{_EVAL}.when2call_bench:check_when2call",
+    score_predictions=f"{_EVAL}.when2call_bench:WHEN2CALL.score_predictions",
+    section=sections.when2call_section,
+    headline=sections.when2call_headline,
+    data_dir=True,
+))  # fmt: skip
 
 BENCHMARK_NAMES = tuple(REGISTRY)
 SCORABLE = tuple(name for name, b in REGISTRY.items() if b.score_predictions)

@@ -190,3 +190,22 @@ def acebench_headline(a: dict[str, Any]) -> dict[str, float | None]:
     out |= {group: value for group, value in (a.get("groups") or {}).items()}
     out |= {name: c["accuracy"] for name, c in (a.get("categories") or {}).items()}
     return out
+
+
+def when2call_section(w: dict[str, Any]) -> list[str]:
+    lines = [
+        "Generation mode: each answer classified by rules as tool_call / request_for_info / "
+        "cannot_answer / direct. Tool hallucination: a call where the right answer is not a "
+        "call (n/a when every item's right answer is a call).",
+        "",
+        "| accuracy (%) | macro F1 (%) | tool hallucination (%) | items / size |",
+        "| --- | --- | --- | --- |",
+        f"| {pct(w['accuracy'])} | {pct(w['macro_f1'])} | "
+        f"{pct(w['tool_hallucination_rate'])} | {w['items']} / {w.get('size', '')} |",
+    ]
+    return lines + rejected_line(w)
+
+
+def when2call_headline(w: dict[str, Any]) -> dict[str, float | None]:
+    keys = ("accuracy", "macro_f1", "tool_hallucination_rate")
+    return {k: w.get(k) for k in keys}
