@@ -126,3 +126,67 @@ def test_offline_download_is_a_user_error(tmp_path, monkeypatch):
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     with pytest.raises(UserError, match="--data-dir"):
         when2call_file(None)
+
+
+# --- MCQ mode on the tiny model -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_path):
+    from toolzero.models import load_model_and_tokenizer
+
+    return load_model_and_tokenizer(str(tiny_model_path))
+
+
+def token_by_token_mean(model, tokenizer, prompt: str, answer: str) -> float:
+    """The mean log-prob of `answer`'s tokens, one forward pass per token (independent of
+    the scorer's single-pass slicing)."""
+    import torch
+
+    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    answer_ids = tokenizer(answer, add_special_tokens=False)["input_ids"]
+    total = 0.0
+    for k, token in enumerate(answer_ids):
+        ids = torch.tensor([prompt_ids + answer_ids[:k]])
+        with torch.no_grad():
+            last = model(input_ids=ids).logits[0, -1].float()
+        total += torch.log_softmax(last, dim=-1)[token].item()
+    return total / len(answer_ids)
+
+
+@pytest.mark.slow
+def test_mcq_picks_the_candidate_with_the_highest_mean_token_logprob(tiny, shared_data):
+    from toolzero.evaluation.when2call_mcq import choose_answer
+    from toolzero.protocol.chat import render_prompt
+
+    model, tokenizer = tiny
+    item = load_when2call(shared_data / "when2call")[0]
+    answers = {k: v[:60] for k, v in item.answers.items()}  # short: a few tokens each
+    prompt = render_prompt(tokenizer, item.example, "toolrl")
+    expected = {cat: token_by_token_mean(model, tokenizer, prompt, text) for cat, text in answers.items()}
+    chosen, scores = choose_answer(model, tokenizer, prompt, answers)
+    assert scores == pytest.approx(expected, abs=1e-4)
+    assert chosen == max(expected, key=expected.get)
+
+
+def test_mcq_mode_runs_through_evaluate_and_a_rerun_reads_its_rows(tiny_model_path, shared_data, tmp_path):
+    from toolzero.evaluation import BenchOptions, evaluate
+
+    options = BenchOptions(data_dirs={"when2call": str(shared_data / "when2call")})
+    out = tmp_path / "mcq"
+    summary = evaluate(str(tiny_model_path), ["when2call:mcq"], out, limit=2, options=options)
+    w2c = summary["benchmarks"]["when2call"]
+    assert w2c["items"] == 2 and "normalised_accuracy" in w2c and "accuracy" not in w2c
+    rows = [json.loads(r) for r in (out / "when2call" / "items.jsonl").read_text().splitlines()]
+    assert all(r["predicted"] == max(r["mean_logprobs"], key=r["mean_logprobs"].get) for r in rows)
+    again = evaluate(str(tiny_model_path), ["when2call:mcq"], out, limit=2, options=options)
+    assert again["benchmarks"]["when2call"]["normalised_accuracy"] == w2c["normalised_accuracy"]
+
+
+def test_mcq_mode_cannot_score_saved_predictions(tmp_path, shared_data):
+    from toolzero.evaluation import BenchOptions
+    from toolzero.evaluation.when2call_bench import WHEN2CALL
+
+    options = BenchOptions(data_dirs={"when2call": str(shared_data / "when2call")})
+    with pytest.raises(UserError, match="needs the model"):
+        WHEN2CALL.score_predictions(tmp_path / "p.jsonl", ["mcq"], options, tmp_path)

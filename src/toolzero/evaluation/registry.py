@@ -242,13 +242,15 @@ register(Benchmark(
 ))  # fmt: skip
 register(Benchmark(
     name="when2call",
-    title="When2Call (call, ask, decline or answer; generation mode)",
-    help="when2call (answers classified as call / question / refusal / direct by rules)",
+    title="When2Call (call, ask, decline or answer)",
+    help="when2call[:mcq] (generation: answers classified by rules; mcq: log-likelihood)",
     run=f"{_EVAL}.when2call_bench:WHEN2CALL.run",
     check=f"{_EVAL}.when2call_bench:check_when2call",
     score_predictions=f"{_EVAL}.when2call_bench:WHEN2CALL.score_predictions",
     section=sections.when2call_section,
     headline=sections.when2call_headline,
+    subsets=("mcq",),
+    subset_word="mode",
     data_dir=True,
 ))  # fmt: skip
 

@@ -5,6 +5,9 @@ information, a refusal or a direct answer by `toolzero.evaluation.when2call.clas
     toolzero eval --model M --bench when2call --data-dir when2call=DIR --limit 50 --out runs/eval
     toolzero eval score --bench when2call --predictions preds.jsonl --data-dir when2call=DIR
 
+`when2call:mcq` is the multiple-choice mode instead (`toolzero.evaluation.when2call_mcq`;
+HF backend only): its summary names the accuracy `normalised_accuracy`.
+
 `valid` per item: the predicted category is the correct one. The summary holds accuracy,
 macro F1 over the four categories and the tool-hallucination rate (definitions in
 `toolzero.evaluation.when2call`).
@@ -12,18 +15,24 @@ macro F1 over the four categories and the tool-hallucination rate (definitions i
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 from toolzero.data.report import DataReport
-from toolzero.evaluation.item_bench import Groups, Item, ItemBench
-from toolzero.evaluation.registry import BenchOptions
+from toolzero.evaluation.item_bench import Groups, Item, ItemBench, sizes, with_rejections
+from toolzero.evaluation.registry import BenchOptions, RunContext
+from toolzero.evaluation.results import ItemStore
 from toolzero.evaluation.when2call import (
     classify_answer,
     load_when2call,
     summarize_when2call,
     when2call_file,
 )
+from toolzero.evaluation.when2call_mcq import choose_answer
+from toolzero.protocol.chat import render_prompt
 from toolzero.protocol.types import ToolCall
+from toolzero.user_files import BadInputError
 
 
 def load_groups(
@@ -57,7 +66,65 @@ def summarize_rows(
     return summary
 
 
-WHEN2CALL = ItemBench("when2call", load_groups, score_item, summarize_rows)
+class When2CallBench(ItemBench):
+    """Generation mode as any `ItemBench`; `when2call:mcq` runs the MCQ mode instead."""
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        if "mcq" in ctx.sub:
+            return run_mcq(self, ctx)
+        return super().run(ctx)
+
+    def score_predictions(
+        self, path: str | Path, sub: list[str], options: BenchOptions, out: Path
+    ) -> dict[str, Any]:
+        if "mcq" in sub:
+            raise BadInputError(
+                "eval score: when2call:mcq scores the model's log-likelihoods and needs the "
+                "model; score saved answers with --bench when2call (generation mode)"
+            )
+        return super().score_predictions(path, sub, options, out)
+
+
+WHEN2CALL = When2CallBench("when2call", load_groups, score_item, summarize_rows)
+
+
+def run_mcq(bench: ItemBench, ctx: RunContext) -> dict[str, Any]:
+    """MCQ mode: each item's pick by `choose_answer`, stored and resumable like a run."""
+    backend = ctx.model.backend
+    weights = getattr(backend, "model", None)
+    if weights is None or not hasattr(weights, "device"):
+        raise BadInputError(
+            "--bench when2call:mcq needs the model's weights (the HF backend); a served "
+            "model cannot be scored by log-likelihood: use --bench when2call"
+        )
+    report = DataReport()
+    groups = bench.load(ctx.sub, ctx.options, ctx.limit, report)
+    items = [item for group in groups.values() for item in bench.take(group, ctx.limit)]
+    store = ItemStore(ctx.out / bench.name / "items.jsonl")
+    done = store.done_ids()
+    start = time.perf_counter()
+    for item in items:
+        if item.id in done:
+            continue
+        prompt = render_prompt(ctx.model.tokenizer, item.prompt, ctx.model.protocol)
+        predicted, scores = choose_answer(weights, ctx.model.tokenizer, prompt, item.data.answers)
+        correct = item.data.correct
+        store.append([{
+            "id": item.id,
+            "valid": predicted == correct,
+            "reason": "" if predicted == correct else f"chose {predicted}, expected {correct}",
+            "predicted": predicted,
+            "correct_answer": correct,
+            "mean_logprobs": scores,
+        }])  # fmt: skip
+    by_id = {item.id for item in items}
+    rows = [r for r in store.load() if r["id"] in by_id]
+    summary = summarize_rows(rows, sizes(groups))
+    summary["normalised_accuracy"] = summary.pop("accuracy")
+    summary["mode"] = "mcq (mean token log-likelihood of each candidate)"
+    seconds = round(time.perf_counter() - start, 3)
+    summary.update(limit=ctx.limit, items_file=str(store.path), timing={"seconds": seconds})
+    return with_rejections(summary, report, bench.name)
 
 
 def check_when2call(sub: list[str], options: BenchOptions) -> None:
