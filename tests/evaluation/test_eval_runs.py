@@ -35,6 +35,7 @@ TINY_BENCHES = {
     "synthetic": ("synthetic", lambda s: s["n"], 2),
     "hammer": ("hammer:sealtool,apibank_l1", lambda s: sum(x["items"] for x in s["sets"].values()), 4),
     "acebench": ("acebench:normal_atom_bool,special_irrelevant", lambda s: s["overall"]["items"], 4),
+    "when2call": ("when2call", lambda s: s["items"], 2),
 }  # fmt: skip
 
 
@@ -51,6 +52,7 @@ def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bf
             "api_bank": str(shared_data / "toolrl"),
             "hammer": str(shared_data / "hammer"),
             "acebench": str(shared_data / "acebench"),
+            "when2call": str(shared_data / "when2call"),
         },
         search_index=str(docs),
         bamboogle_file=str(shared_data / "toolrl" / "bamboogle.json"),

@@ -8,7 +8,7 @@ Hammer's unfamiliar-tool suites and ACEBench, all read from one benchmark regist
 Layout: `settings` (how answers are generated) and `backends` (HF / vLLM /
 OpenAI-compatible generation) → `generation` (prompting and the batched dialogue loop) →
 one module per benchmark (`bfcl*`, `api_bank`, `bamboogle` with `search` and `judge`,
-`synthetic`, `hammer*`, `acebench*`; the single-turn ones on `item_bench`) → `registry`
+`synthetic`, `hammer*`, `acebench*`, `when2call*`; the single-turn ones on `item_bench`) → `registry`
 (one record per benchmark) → `runner.evaluate` / `runner.score_predictions` → `report`.
 Importing this package loads neither torch nor bfcl-eval; each is imported when first needed.
 """
