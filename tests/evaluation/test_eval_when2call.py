@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from eval_fakes import chat_reply
 
 from toolzero.data.report import DataReport
 from toolzero.errors import UserError
@@ -190,3 +191,42 @@ def test_mcq_mode_cannot_score_saved_predictions(tmp_path, shared_data):
     options = BenchOptions(data_dirs={"when2call": str(shared_data / "when2call")})
     with pytest.raises(UserError, match="needs the model"):
         WHEN2CALL.score_predictions(tmp_path / "p.jsonl", ["mcq"], options, tmp_path)
+
+
+# --- the optional LLM judge ------------------------------------------------------------
+
+
+def test_judge_category_reads_the_first_named_category():
+    from toolzero.evaluation.when2call import judge_category
+
+    assert judge_category("cannot_answer") == "cannot_answer"
+    assert judge_category("It is direct, not tool_call.") == "direct"
+    assert judge_category("I am not sure") is None
+
+
+def test_eval_score_with_the_llm_judge(shared_data, tmp_path, fake_server):
+    from toolzero.cli import main
+
+    asked = []
+
+    def route(path, body):
+        prompt = body["messages"][-1]["content"]
+        asked.append(prompt)
+        return 200, chat_reply("direct" if "weather" in prompt else "no idea")
+
+    server = fake_server(route)
+    call = '<tool_call>\n{"name": "reverse_input", "arguments": {"input_value": "hi"}}\n</tool_call>'
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"id": "when2call-0", "completion": call},  # a call: never sent to the judge
+        {"id": "when2call-1", "completion": "What is the weather where?"},  # rules: a question; judge: direct
+        {"id": "when2call-2", "completion": "I cannot do that."},  # judge names none: rules
+    ]))  # fmt: skip
+    args = ["eval", "score", "--bench", "when2call", "--predictions", str(preds)]
+    args += ["--data-dir", str(shared_data / "when2call"), "--out", str(tmp_path / "o")]
+    args += ["--judge-url", server.url + "/v1", "--judge-model", "judge"]
+    assert main(args) == 0
+    rows = [json.loads(r) for r in (tmp_path / "o" / "when2call" / "items.jsonl").read_text().splitlines()]
+    assert [r["predicted"] for r in rows] == ["tool_call", "direct", "cannot_answer"]
+    assert len(asked) == 2 and "judge_reply" not in rows[0]
+    assert rows[1]["rule_category"] == "request_for_info" and rows[2]["judge_reply"] == "no idea"

@@ -40,7 +40,7 @@ OPTION_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "search_url": ("--search-url", {"help": "web search API URL (Serper-style JSON)"}),
     "search_key_env": ("--search-key-env", {"default": "SERPER_API_KEY"}),
     "judge_url": (
-        "--judge-url", {"help": "OpenAI-compatible endpoint for the Bamboogle LLM judge"}
+        "--judge-url", {"help": "OpenAI-compatible endpoint for the LLM judge (Bamboogle, When2Call)"}
     ),
     "judge_model": ("--judge-model", {}),
     "judge_key_env": ("--judge-key-env", {"default": "OPENAI_API_KEY"}),
@@ -127,13 +127,15 @@ def _add_bench_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> No
         "repeat for several)",
     )
     p.add_argument("--api-bank-dir", help=argparse.SUPPRESS)  # older spelling
+    added: set[str] = set()  # a field two benchmarks read (the judge) gets one flag
     for name in names:
-        fields = REGISTRY[name].options
+        fields = [f for f in REGISTRY[name].options if f not in added]
         if fields:
             group = p.add_argument_group(f"{REGISTRY[name].title} options")
             for field in fields:
                 flag, kwargs = OPTION_FLAGS[field]
                 group.add_argument(flag, dest=field, **kwargs)
+                added.add(field)
 
 
 def bench_options(args: argparse.Namespace, selected: list[str]) -> BenchOptions:

@@ -251,6 +251,7 @@ register(Benchmark(
     headline=sections.when2call_headline,
     subsets=("mcq",),
     subset_word="mode",
+    options=("judge_url", "judge_model", "judge_key_env"),
     data_dir=True,
 ))  # fmt: skip
 

@@ -10,7 +10,9 @@ text}, "target_tool"}`, `correct_answer` one of the four `CATEGORIES`. Item ids 
 
 Generation mode (this module): the model answers the question with the offered tools in
 the chosen protocol, and `classify_answer` sorts its answer into a category by rules
-(below). The LLM-judge variant and the MCQ (log-likelihood) mode are not built here.
+(below); with a judge endpoint (`--judge-url`) the text of an answer without a call is
+classified by the LLM judge instead (`JUDGE_PROMPT`; a reply naming no category falls back
+to the rules, and the row says so). The MCQ mode is `toolzero.evaluation.when2call_mcq`.
 
 Metrics (`summarize_when2call`):
 - accuracy: predicted category == correct category, over items;
@@ -61,6 +63,12 @@ ASKING_PHRASES = (
     "could you specify", "please specify", "could you please specify", "i need to know",
     "i need more information", "please let me know", "could you tell me", "can you tell me",
 )  # fmt: skip
+JUDGE_PROMPT = (
+    "A user asked an assistant that has tools: {question}\n\nThe assistant answered:\n"
+    "{answer}\n\nWhich one describes the answer? tool_call (it calls a tool), "
+    "request_for_info (it asks the user for missing information), cannot_answer (it says "
+    "it cannot help), direct (it answers directly). Reply with one of these four words."
+)
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.S)
 _TAGS = re.compile(r"</?(response|think|tool_call)>")
 
@@ -106,6 +114,17 @@ def classify_answer(answer: str | None, calls: list[ToolCall] | None) -> str:
     if lowered.rstrip().endswith("?") or any(p in lowered for p in ASKING_PHRASES):
         return "request_for_info"
     return "direct"
+
+
+def judge_category(reply: str) -> str | None:
+    """The category a judge's reply names (the first one it mentions), None if none.
+
+    >>> judge_category("Request_for_info."), judge_category("no idea")
+    ('request_for_info', None)
+    """
+    lowered = reply.lower()
+    found = [(lowered.find(cat), cat) for cat in CATEGORIES if cat in lowered]
+    return min(found)[1] if found else None
 
 
 def when2call_file(data_dir: str | Path | None) -> Path:

@@ -15,16 +15,22 @@ macro F1 over the four categories and the tool-hallucination rate (definitions i
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from toolzero.data.report import DataReport
 from toolzero.evaluation.item_bench import Groups, Item, ItemBench, sizes, with_rejections
+from toolzero.evaluation.openai_backend import OpenAIBackend
 from toolzero.evaluation.registry import BenchOptions, RunContext
 from toolzero.evaluation.results import ItemStore
 from toolzero.evaluation.when2call import (
+    JUDGE_PROMPT,
+    answer_text,
     classify_answer,
+    judge_category,
     load_when2call,
     summarize_when2call,
     when2call_file,
@@ -46,8 +52,14 @@ def score_item(
     item: Item, answer: str | None, calls: list[ToolCall] | None, options: BenchOptions
 ) -> dict[str, Any]:
     predicted = classify_answer(answer, calls)
+    judged: dict[str, Any] = {}
+    if options.judge_url and predicted != "tool_call":
+        reply = judge(options).ask(item.prompt.messages[-1].content, answer_text(answer or ""))
+        judged = {"rule_category": predicted, "judge_reply": reply}
+        predicted = judge_category(reply) or predicted
     correct = item.data.correct
     return {
+        **judged,
         "id": item.id,
         "valid": predicted == correct,
         "reason": "" if predicted == correct else f"answered {predicted}, expected {correct}",
@@ -57,12 +69,34 @@ def score_item(
     }
 
 
+class When2CallJudge:
+    """The LLM judge: one chat request per answer to an OpenAI-compatible endpoint."""
+
+    def __init__(self, base_url: str, model: str | None, api_key: str | None):
+        self.client = OpenAIBackend(base_url, model, api_key=api_key, progress=False)
+
+    def ask(self, question: str, answer: str) -> str:
+        prompt = JUDGE_PROMPT.format(question=question, answer=answer)
+        return self.client.generate([prompt], max_new_tokens=8, temperature=0.0)[0]
+
+
+@functools.lru_cache(maxsize=4)
+def _judge(url: str, model: str | None, key: str | None) -> When2CallJudge:
+    return When2CallJudge(url, model, key)
+
+
+def judge(options: BenchOptions) -> When2CallJudge:
+    assert options.judge_url is not None
+    return _judge(options.judge_url, options.judge_model, os.environ.get(options.judge_key_env))
+
+
 def summarize_rows(
     rows: list[dict[str, Any]], sizes: dict[str, int], options: BenchOptions | None = None
 ) -> dict[str, Any]:
     summary = summarize_when2call([(r["correct_answer"], r["predicted"]) for r in rows])
     summary["size"] = sizes.get("when2call", 0)
-    summary["mode"] = "generation (rule classifier)"
+    judged = any("judge_reply" in r for r in rows)
+    summary["mode"] = "generation (LLM judge)" if judged else "generation (rule classifier)"
     return summary
 
 
