@@ -23,6 +23,7 @@ from toolzero.evaluation.generation import ModelUnderTest
 from toolzero.evaluation.registry import REGISTRY
 from toolzero.evaluation.report import compare_runs, headline_metrics, render_report
 from toolzero.protocol import render_toolrl_output
+from toolzero.protocol.types import ToolCall
 
 SETTINGS = GenerationSettings(max_new_tokens=8)
 NO_CALL = "<think> no tool fits </think>\n<response> I cannot help with that. </response>"
@@ -49,12 +50,18 @@ def bench_case(name: str, shared: Path, docs: Path) -> tuple[str, BenchOptions]:
             BenchOptions(data_dirs={"acebench": str(shared / "acebench")}),
         ),
         "file": (f"file:{shared / 'glaive' / 'glaive_toolcall_en_demo.json'}", BenchOptions()),
+        "when2call": ("when2call", BenchOptions(data_dirs={"when2call": str(shared / "when2call")})),
     }[name]  # fmt: skip
 
 
 def reference_answer(item) -> str:
     """The right answer for a single-turn item, from its own reference."""
     data = item.data
+    if hasattr(data, "answers"):  # When2Call: the candidate answer of the right category
+        if data.correct == "tool_call":
+            call = json.loads(data.answers["tool_call"])
+            return render_toolrl_output("x", [ToolCall(call["name"], call["arguments"])], None)
+        return f"<think> x </think>\n<response> {data.answers[data.correct]} </response>"
     if isinstance(data, tuple):  # synthetic, file: (example, preset)
         return data[0].reference_text()
     if isinstance(data, list):  # API-Bank: the gold calls
@@ -102,9 +109,11 @@ def docs(tmp_path_factory):
 
 def test_the_registry_holds_every_benchmark_once():
     assert BENCHMARKS == (
-        "bfcl", "api_bank", "bamboogle", "synthetic", "hammer", "acebench", "file",
+        "bfcl", "api_bank", "bamboogle", "synthetic", "hammer", "acebench", "file", "when2call",
     )  # fmt: skip
-    assert SCORABLE == ("bfcl", "api_bank", "synthetic", "hammer", "acebench", "file")
+    assert SCORABLE == (
+        "bfcl", "api_bank", "synthetic", "hammer", "acebench", "file", "when2call",
+    )  # fmt: skip
     assert REGISTRY["hammer"].subsets == (
         "sealtool", "toolalpaca", "nexusraven", "apibank_l1", "apibank_l2",
     )  # fmt: skip
@@ -119,6 +128,7 @@ ORACLE_EXPECTED = {
     "hammer": ("hammer/sealtool/exact_match", 1.0),
     "acebench": ("acebench/overall", 1.0),
     "file": ("file/exact_match", 1.0),
+    "when2call": ("when2call/accuracy", 1.0),
 }
 
 
@@ -169,7 +179,10 @@ def test_every_benchmark_runs_resumes_reports_and_compares(
 
 # Nonsense is wrong by every definition here (BFCL irrelevance, synthetic and
 # file no-call tasks count a no-call answer as right, so they are left out).
-GARBAGE_EXPECTED = {"api_bank": 0.0, "hammer": 0.0, "acebench": 0.0, "bamboogle": 0.0}
+GARBAGE_EXPECTED = {
+    "api_bank": 0.0, "hammer": 0.0, "acebench": 0.0, "bamboogle": 0.0,
+    "when2call": 0.0,  # "}}} not an answer {{{" is a direct answer; the sample's are all calls
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", [n for n in SCORABLE if n != "bfcl"])

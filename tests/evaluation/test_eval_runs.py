@@ -36,6 +36,7 @@ TINY_BENCHES = {
     "hammer": ("hammer:sealtool,apibank_l1", lambda s: sum(x["items"] for x in s["sets"].values()), 4),
     "acebench": ("acebench:normal_atom_bool,special_irrelevant", lambda s: s["overall"]["items"], 4),
     "file": ("file:{shared}/glaive/glaive_toolcall_en_demo.json", lambda s: s["n"], 2),
+    "when2call": ("when2call", lambda s: s["items"], 2),
 }  # fmt: skip
 
 
@@ -52,6 +53,7 @@ def test_evaluate_tiny_model_on_every_benchmark(tiny_model_path, shared_data, bf
             "api_bank": str(shared_data / "toolrl"),
             "hammer": str(shared_data / "hammer"),
             "acebench": str(shared_data / "acebench"),
+            "when2call": str(shared_data / "when2call"),
         },
         search_index=str(docs),
         bamboogle_file=str(shared_data / "toolrl" / "bamboogle.json"),

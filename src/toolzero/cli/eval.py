@@ -40,7 +40,7 @@ OPTION_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "search_url": ("--search-url", {"help": "web search API URL (Serper-style JSON)"}),
     "search_key_env": ("--search-key-env", {"default": "SERPER_API_KEY"}),
     "judge_url": (
-        "--judge-url", {"help": "OpenAI-compatible endpoint for the Bamboogle LLM judge"}
+        "--judge-url", {"help": "OpenAI-compatible endpoint for the LLM judge (Bamboogle, When2Call)"}
     ),
     "judge_model": ("--judge-model", {}),
     "judge_key_env": ("--judge-key-env", {"default": "OPENAI_API_KEY"}),

@@ -9,7 +9,7 @@ benchmark registry.
 Layout: `settings` (how answers are generated) and `backends` (HF / vLLM /
 OpenAI-compatible generation) → `generation` (prompting and the batched dialogue loop) →
 one module per benchmark (`bfcl*`, `api_bank`, `bamboogle` with `search` and `judge`,
-`synthetic`, `hammer*`, `acebench*`, `file_bench`; the single-turn ones on `item_bench`) → `registry`
+`synthetic`, `hammer*`, `acebench*`, `when2call*`, `file_bench`; the single-turn ones on `item_bench`) → `registry`
 (one record per benchmark) → `runner.evaluate` / `runner.score_predictions` → `report`.
 Importing this package loads neither torch nor bfcl-eval; each is imported when first needed.
 """

@@ -255,6 +255,20 @@ register(Benchmark(
     options=("reward_preset",),
     unscaled=("reward_mean",),
 ))  # fmt: skip
+register(Benchmark(
+    name="when2call",
+    title="When2Call (call, ask, decline or answer)",
+    help="when2call[:mcq] (generation: answers classified by rules; mcq: log-likelihood)",
+    run=f"{_EVAL}.when2call_bench:WHEN2CALL.run",
+    check=f"{_EVAL}.when2call_bench:check_when2call",
+    score_predictions=f"{_EVAL}.when2call_bench:WHEN2CALL.score_predictions",
+    section=sections.when2call_section,
+    headline=sections.when2call_headline,
+    subsets=("mcq",),
+    subset_word="mode",
+    options=("judge_url", "judge_model", "judge_key_env"),
+    data_dir=True,
+))  # fmt: skip
 
 BENCHMARK_NAMES = tuple(REGISTRY)
 SCORABLE = tuple(name for name, b in REGISTRY.items() if b.score_predictions)

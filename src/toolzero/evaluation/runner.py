@@ -7,7 +7,8 @@
 
 Benchmarks (`benches`) are the registry's (`toolzero.evaluation.registry`): `bfcl` (all v3
 categories) or `bfcl:<category or group>` (several such entries merge into one BFCL run),
-`api_bank[:<level>]`, `bamboogle`, `synthetic`, `hammer[:<set>]`, `acebench[:<category>]`.
+`api_bank[:<level>]`, `bamboogle`, `synthetic`, `hammer[:<set>]`, `acebench[:<category>]`,
+`when2call[:mcq]`.
 How answers are generated is one `GenerationSettings`. The model: a (model, tokenizer) pair already in memory, a run folder or
 checkpoint, a Hub id, a local path, `gemma-3-270m`, or the base URL of an
 OpenAI-compatible server (`http...`, which selects the `openai` backend).

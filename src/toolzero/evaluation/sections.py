@@ -218,3 +218,24 @@ def acebench_headline(a: dict[str, Any]) -> dict[str, float | None]:
     out |= {group: value for group, value in (a.get("groups") or {}).items()}
     out |= {name: c["accuracy"] for name, c in (a.get("categories") or {}).items()}
     return out
+
+
+def when2call_section(w: dict[str, Any]) -> list[str]:
+    mcq = "normalised_accuracy" in w
+    accuracy = w["normalised_accuracy"] if mcq else w["accuracy"]
+    lines = [
+        f"Mode: {w.get('mode', 'generation')}. Tool hallucination: a call where the right "
+        "answer is not a call (n/a when every item's right answer is a call).",
+        "",
+        f"| {'normalised accuracy' if mcq else 'accuracy'} (%) | macro F1 (%) | "
+        "tool hallucination (%) | items / size |",
+        "| --- | --- | --- | --- |",
+        f"| {pct(accuracy)} | {pct(w['macro_f1'])} | "
+        f"{pct(w['tool_hallucination_rate'])} | {w['items']} / {w.get('size', '')} |",
+    ]
+    return lines + rejected_line(w)
+
+
+def when2call_headline(w: dict[str, Any]) -> dict[str, float | None]:
+    keys = ("accuracy", "normalised_accuracy", "macro_f1", "tool_hallucination_rate")
+    return {k: w[k] for k in keys if k in w}
