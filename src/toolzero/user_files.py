@@ -11,10 +11,11 @@ Like `toolzero.errors`, this module sits at the bottom of the package.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from toolzero.errors import UserError
+from toolzero.errors import ConfigError, UserError
 
 
 class MissingInputError(UserError, FileNotFoundError):
@@ -127,3 +128,44 @@ def yaml_problem(exc: Exception) -> str:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
     return f"{where}{problem}"
+
+
+MAX_SHOWN_PROBLEMS = 20  # a file of 10,000 bad lines is named by its first few
+
+
+def checked_json_lines(
+    path: str | Path,
+    check: Callable[[Any, dict[str, int]], tuple[str, str | None, Any]],
+    what: str = "--predictions",
+    fix: str = 'give a JSONL file of {"id", "completion"} rows',
+) -> list[Any]:
+    """The values `check` makes of each line of a JSON-lines file, in order.
+
+    `check(row, seen)` gets a decoded line and the ids accepted so far (id -> line number,
+    for duplicate messages) and returns `(problem, id, value)`: a non-empty problem rejects
+    the line. Every problem is raised at once as a `ConfigError` naming the file and lines.
+    """
+    text = read_text(path, what, fix)
+    values: list[Any] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            problems.append(f"line {number}: not JSON ({exc}); fix or remove the line")
+            continue
+        problem, row_id, value = check(row, seen)
+        if problem:
+            problems.append(f"line {number}: {problem}")
+            continue
+        if row_id is not None:
+            seen[row_id] = number
+        values.append(value)
+    if problems:
+        more = len(problems) - MAX_SHOWN_PROBLEMS
+        shown = problems[:MAX_SHOWN_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])
+        raise ConfigError(shown, f"{what} {path}")
+    return values

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from toolzero.errors import ConfigError
 from toolzero.evaluation import bfcl_official as official
 from toolzero.evaluation.bfcl_items import calls_from_rows, decode_calls, single_turn_example
 from toolzero.evaluation.bfcl_multi_turn import (
@@ -34,7 +33,7 @@ from toolzero.evaluation.bfcl_summary import summarize_bfcl
 from toolzero.evaluation.generation import ModelUnderTest, RunStats, SingleTurn, run_dialogues
 from toolzero.evaluation.registry import BenchOptions, RunContext
 from toolzero.evaluation.results import ItemStore, clip_text
-from toolzero.user_files import BadInputError, read_text, writable_dir
+from toolzero.user_files import BadInputError, checked_json_lines, writable_dir
 
 logger = logging.getLogger(__name__)
 
@@ -118,44 +117,29 @@ def run_bfcl(
 
 def read_predictions(path: str | Path) -> list[dict[str, Any]]:
     """Rows of a predictions file; every problem named by line, all at once (`ConfigError`)."""
-    rows: list[dict[str, Any]] = []
-    errors: list[str] = []
-    seen: dict[str, int] = {}
-    text = read_text(path, "--predictions", 'give a JSONL file of {"id", "completion"} rows')
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            errors.append(f"line {number}: not JSON ({exc}); fix or remove the line")
-            continue
-        item_id = row.get("id") if isinstance(row, dict) else None
-        if not isinstance(item_id, str):
-            errors.append(f'line {number}: needs a string "id" (a BFCL id like "simple_python_0")')
-        elif official.category_of(item_id) not in official.ALL_CATEGORIES:
-            errors.append(
-                f"line {number}: {item_id!r} is not an id of a BFCL category toolzero scores "
-                "(ids look like simple_python_0)"
-            )
-        elif official.entry_by_id(item_id) is None:
-            errors.append(f"line {number}: {item_id!r} is not in BFCL's data")
-        elif item_id in seen:
-            errors.append(
-                f"line {number}: {item_id!r} appears twice (first on line {seen[item_id]}); "
-                "keep one prediction per id"
-            )
-        elif not any(k in row for k in ("completion", "calls", "turns")):
-            errors.append(
-                f'line {number}: give "completion" (model text), "calls" or, for multi-turn, "turns"'
-            )
-        else:
-            seen[item_id] = number
-            rows.append(row)
-    if errors:
-        shown = errors[:20] + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])
-        raise ConfigError(shown, f"--predictions {path}")
-    return rows
+    return checked_json_lines(path, _check_prediction_row)
+
+
+def _check_prediction_row(row: Any, seen: dict[str, int]) -> tuple[str, str | None, Any]:
+    """(problem, id, row) for one decoded line of a BFCL predictions file."""
+    item_id = row.get("id") if isinstance(row, dict) else None
+    if not isinstance(item_id, str):
+        return 'needs a string "id" (a BFCL id like "simple_python_0")', None, None
+    if official.category_of(item_id) not in official.ALL_CATEGORIES:
+        return (
+            f"{item_id!r} is not an id of a BFCL category toolzero scores "
+            "(ids look like simple_python_0)"
+        ), None, None
+    if official.entry_by_id(item_id) is None:
+        return f"{item_id!r} is not in BFCL's data", None, None
+    if item_id in seen:
+        return (
+            f"{item_id!r} appears twice (first on line {seen[item_id]}); "
+            "keep one prediction per id"
+        ), None, None
+    if not any(k in row for k in ("completion", "calls", "turns")):
+        return 'give "completion" (model text), "calls" or, for multi-turn, "turns"', None, None
+    return "", item_id, row
 
 
 def score_prediction(row: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,6 @@ item's row, with `valid` (the headline verdict) and `reason` (why not, empty whe
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -35,10 +34,9 @@ from toolzero.evaluation.registry import BenchOptions, RunContext
 from toolzero.evaluation.results import ItemStore, clip_text
 from toolzero.protocol.parser import parse_completion
 from toolzero.protocol.types import ToolCall
-from toolzero.user_files import read_text, writable_dir
+from toolzero.user_files import checked_json_lines, writable_dir
 
 logger = logging.getLogger(__name__)
-MAX_SHOWN_ERRORS = 20
 
 
 @dataclass(frozen=True)
@@ -147,30 +145,13 @@ Prediction = tuple[str, str | None, list[ToolCall] | None]  # id, completion, ca
 def read_predictions(path: str | Path, known: dict[str, Any], bench: str) -> list[Prediction]:
     """Every row of a predictions file, checked; all problems raised at once as a
     `ConfigError` naming the file and each line (unknown id, duplicate, bad shape)."""
-    text = read_text(path, "--predictions", 'give a JSONL file of {"id", "completion"} rows')
-    rows: list[Prediction] = []
-    errors: list[str] = []
-    seen: dict[str, int] = {}
     example_id = next(iter(known), "...")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            errors.append(f"line {number}: not JSON ({exc}); fix or remove the line")
-            continue
+
+    def check(row: Any, seen: dict[str, int]) -> tuple[str, str | None, Prediction | None]:
         problem, prediction = check_row(row, known, seen, bench, example_id)
-        if problem:
-            errors.append(f"line {number}: {problem}")
-            continue
-        assert prediction is not None
-        seen[prediction[0]] = number
-        rows.append(prediction)
-    if errors:
-        more = len(errors) - MAX_SHOWN_ERRORS
-        shown = errors[:MAX_SHOWN_ERRORS] + ([f"... and {more} more"] if more > 0 else [])
-        raise ConfigError(shown, f"--predictions {path}")
+        return problem, prediction[0] if prediction else None, prediction
+
+    rows = checked_json_lines(path, check)
     if not rows:
         raise ConfigError(["no prediction rows; give one JSON object per line"], str(path))
     return rows
