@@ -56,9 +56,20 @@ SIZES: dict[str, dict[str, int]] = {
     ),
 }
 
+# What every accelerate config here shares: one process on one machine, bf16.
+ONE_PROCESS: dict[str, Any] = {
+    "compute_environment": "LOCAL_MACHINE",
+    "mixed_precision": "bf16",
+    "num_machines": 1,
+    "num_processes": 1,
+    "machine_rank": 0,
+    "rdzv_backend": "static",
+    "same_network": True,
+    "use_cpu": False,
+}
 ACCELERATE_CONFIGS: dict[str, dict[str, Any]] = {
     "fsdp": {
-        "compute_environment": "LOCAL_MACHINE",
+        **ONE_PROCESS,
         "distributed_type": "FSDP",
         "fsdp_config": {
             "fsdp_version": 2,
@@ -67,16 +78,9 @@ ACCELERATE_CONFIGS: dict[str, dict[str, Any]] = {
             "fsdp_cpu_ram_efficient_loading": True,
             "fsdp_reshard_after_forward": True,
         },
-        "mixed_precision": "bf16",
-        "num_machines": 1,
-        "num_processes": 1,
-        "machine_rank": 0,
-        "rdzv_backend": "static",
-        "same_network": True,
-        "use_cpu": False,
     },
     "zero3": {  # as recipes/launch/zero3.yaml, one process
-        "compute_environment": "LOCAL_MACHINE",
+        **ONE_PROCESS,
         "distributed_type": "DEEPSPEED",
         "deepspeed_config": {
             "offload_optimizer_device": "none",
@@ -85,13 +89,6 @@ ACCELERATE_CONFIGS: dict[str, dict[str, Any]] = {
             "zero3_save_16bit_model": True,
             "zero_stage": 3,
         },
-        "mixed_precision": "bf16",
-        "num_machines": 1,
-        "num_processes": 1,
-        "machine_rank": 0,
-        "rdzv_backend": "static",
-        "same_network": True,
-        "use_cpu": False,
     },
 }
 
