@@ -28,7 +28,7 @@ def bfcl():
 @pytest.fixture
 def fake_server():
     """Start FakeServer(route) instances; all are stopped after the test."""
-    from eval_fakes import FakeServer
+    from .eval_fakes import FakeServer
 
     started = []
 

@@ -6,7 +6,6 @@ import sys
 import types
 
 import pytest
-from eval_fakes import chat_reply
 
 from toolzero.evaluation.backends import (
     GenerationBackend,
@@ -22,6 +21,8 @@ from toolzero.evaluation.openai_backend import (
 )
 from toolzero.protocol import render_prompt
 from toolzero.protocol.types import Example, Message, ToolSpec
+
+from .eval_fakes import chat_reply
 
 QUESTIONS = [
     "get weather in Paris",

@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-from eval_fakes import PlainTokenizer, ScriptedBackend, chat_reply
 
 from toolzero.evaluation.api_bank import is_correct, run_api_bank
 from toolzero.evaluation.bamboogle import final_answer, run_bamboogle
@@ -14,6 +13,8 @@ from toolzero.evaluation.generation import ModelUnderTest
 from toolzero.evaluation.judge import LLMJudge, exact_match, f1
 from toolzero.evaluation.search import BM25Search, HTTPSearch, SearchHit, read_documents
 from toolzero.evaluation.settings import GenerationSettings
+
+from .eval_fakes import PlainTokenizer, ScriptedBackend, chat_reply
 
 GARBAGE = [
     "",

@@ -15,7 +15,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from eval_fakes import PlainTokenizer, ScriptedBackend
 
 from toolzero.cli import main
 from toolzero.evaluation import BENCHMARKS, SCORABLE, BenchOptions, GenerationSettings, evaluate
@@ -24,6 +23,8 @@ from toolzero.evaluation.registry import REGISTRY
 from toolzero.evaluation.report import compare_runs, headline_metrics, render_report
 from toolzero.protocol import render_toolrl_output
 from toolzero.protocol.types import ToolCall
+
+from .eval_fakes import PlainTokenizer, ScriptedBackend
 
 SETTINGS = GenerationSettings(max_new_tokens=8)
 NO_CALL = "<think> no tool fits </think>\n<response> I cannot help with that. </response>"

@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-from eval_fakes import PlainTokenizer, ScriptedBackend
 
 from toolzero.cli import main
 from toolzero.evaluation import (
@@ -18,6 +17,8 @@ from toolzero.evaluation import (
 )
 from toolzero.evaluation.bfcl import run_bfcl
 from toolzero.evaluation.generation import ModelUnderTest
+
+from .eval_fakes import PlainTokenizer, ScriptedBackend
 
 
 @pytest.fixture(scope="module")
@@ -118,9 +119,9 @@ def test_cli_eval_runs_the_tiny_model(tiny_model_path, bfcl, tmp_path, capsys):
 
 def test_evaluate_through_an_openai_compatible_server(bfcl, fake_server, tmp_path):
     """A served model (native tool calls over HTTP) scored end to end; dotted names survive."""
-    from eval_fakes import chat_reply
-
     from toolzero.evaluation import bfcl_official as official
+
+    from .eval_fakes import chat_reply
 
     truth = {}
     for entry in official.load_entries("simple_python")[:3]:

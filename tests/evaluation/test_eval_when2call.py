@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from eval_fakes import chat_reply
 
 from toolzero.data.report import DataReport
 from toolzero.errors import UserError
@@ -19,6 +18,8 @@ from toolzero.evaluation.when2call import (
     when2call_file,
 )
 from toolzero.protocol.types import ToolCall
+
+from .eval_fakes import chat_reply
 
 CALL = ToolCall("get_weather", {"city": "Paris"})
 
