@@ -69,7 +69,7 @@ def bench_generation(model: str, n: int, max_new_tokens: int, batch_size: int) -
     from transformers import AutoTokenizer
 
     from toolzero.evaluation import GenerationSettings, evaluate
-    from toolzero.evaluation.model_paths import resolve_checkpoint
+    from toolzero.evaluation.backends.model_paths import resolve_checkpoint
     from toolzero.models import resolve_model_path
 
     with tempfile.TemporaryDirectory() as out:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from toolzero.evaluation.backend_base import GenerationBackend
+from toolzero.evaluation.backends.base import GenerationBackend
 from toolzero.evaluation.results import ItemStore
 from toolzero.evaluation.settings import GenerationSettings
 from toolzero.protocol import GEMMA_CHAT_TEMPLATE, prompt_messages, render_prompt

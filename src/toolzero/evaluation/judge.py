@@ -13,7 +13,7 @@ import re
 import string
 from collections import Counter
 
-from toolzero.evaluation.openai_backend import OpenAIBackend
+from toolzero.evaluation.backends.openai import OpenAIBackend
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)

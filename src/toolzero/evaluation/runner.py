@@ -77,7 +77,7 @@ def check_inputs(
     if isinstance(model, str) and (problem := model_reference_problem(model)):
         raise MissingInputError(f"--model: {problem}")
     if isinstance(model, str) and Path(model).expanduser().is_dir():
-        from toolzero.evaluation.model_paths import resolve_checkpoint
+        from toolzero.evaluation.backends.model_paths import resolve_checkpoint
 
         resolve_checkpoint(Path(model).expanduser())  # a folder without weights: raises
     for name, sub in selected.items():

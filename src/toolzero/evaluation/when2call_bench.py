@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from toolzero.data.report import DataReport
+from toolzero.evaluation.backends.openai import OpenAIBackend
 from toolzero.evaluation.item_bench import Groups, Item, ItemBench, sizes, with_rejections
-from toolzero.evaluation.openai_backend import OpenAIBackend
 from toolzero.evaluation.registry import BenchOptions, RunContext
 from toolzero.evaluation.results import ItemStore
 from toolzero.evaluation.when2call import (

@@ -30,7 +30,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from toolzero.evaluation.backend_base import cut_at_stop
+from toolzero.evaluation.backends.base import cut_at_stop
 
 logger = logging.getLogger(__name__)
 

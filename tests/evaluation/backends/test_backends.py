@@ -14,7 +14,7 @@ from toolzero.evaluation.backends import (
     cut_at_stop,
     make_backend,
 )
-from toolzero.evaluation.openai_backend import (
+from toolzero.evaluation.backends.openai import (
     OpenAIBackend,
     chat_prompt_encoder,
     decode_chat_prompt,
@@ -22,7 +22,7 @@ from toolzero.evaluation.openai_backend import (
 from toolzero.protocol import render_prompt
 from toolzero.protocol.types import Example, Message, ToolSpec
 
-from .eval_fakes import chat_reply
+from ..eval_fakes import chat_reply
 
 QUESTIONS = [
     "get weather in Paris",

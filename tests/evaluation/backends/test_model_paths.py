@@ -6,7 +6,11 @@ import json
 
 import pytest
 
-from toolzero.evaluation.model_paths import adapter_base, load_for_generation, resolve_checkpoint
+from toolzero.evaluation.backends.model_paths import (
+    adapter_base,
+    load_for_generation,
+    resolve_checkpoint,
+)
 
 
 def _model_dir(path, marker="config.json"):

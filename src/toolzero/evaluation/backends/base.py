@@ -4,8 +4,8 @@
 
 `stop` strings end a completion and are not part of it (OpenAI's and vLLM's rule), or,
 with `keep_stop`, end it and stay in it (a protocol's closing tag such as `</tool_call>`
-is part of the answer). The HF and vLLM backends (`backends`) and the OpenAI-compatible
-client (`openai_backend`) all cut with `cut_at_stop`, so results do not depend on the
+is part of the answer). The HF and vLLM backends (`hf`, `vllm`) and the OpenAI-compatible
+client (`openai`) all cut with `cut_at_stop`, so results do not depend on the
 backend. Plain Python: no torch, no HTTP.
 """
 
