@@ -33,8 +33,8 @@ def correct_calls(ground_truth: list[dict]) -> list[dict]:
 
 
 def bench_scoring(multi_turn_items: int) -> None:
-    from toolzero.evaluation import bfcl_official as official
-    from toolzero.evaluation.bfcl import score_single_turn
+    from toolzero.evaluation.bfcl import official
+    from toolzero.evaluation.bfcl.bench import score_single_turn
 
     texts = []
     for category in official.GROUPS["ast"]:

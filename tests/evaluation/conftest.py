@@ -20,7 +20,7 @@ def bfcl():
     pytest.importorskip(
         "bfcl_eval", reason="bfcl-eval not installed (pip install --no-deps bfcl-eval)"
     )
-    from toolzero.evaluation.bfcl_official import import_bfcl
+    from toolzero.evaluation.bfcl.official import import_bfcl
 
     return import_bfcl()
 

@@ -236,7 +236,7 @@ def test_synthetic_scores_reference_answers_as_perfect(tmp_path):
 
 @pytest.mark.parametrize("garbage", GARBAGE, ids=range(len(GARBAGE)))
 def test_garbage_answers_are_wrong_never_a_crash(shared_data, tmp_path, bfcl, garbage):
-    from toolzero.evaluation.bfcl import run_bfcl
+    from toolzero.evaluation.bfcl.bench import run_bfcl
 
     model = model_of(lambda p: garbage)
     bfcl_summary = run_bfcl(

@@ -15,7 +15,7 @@ from toolzero.evaluation import (
     evaluate,
     parse_benches,
 )
-from toolzero.evaluation.bfcl import run_bfcl
+from toolzero.evaluation.bfcl.bench import run_bfcl
 from toolzero.evaluation.generation import ModelUnderTest
 
 from .eval_fakes import PlainTokenizer, ScriptedBackend
@@ -119,7 +119,7 @@ def test_cli_eval_runs_the_tiny_model(tiny_model_path, bfcl, tmp_path, capsys):
 
 def test_evaluate_through_an_openai_compatible_server(bfcl, fake_server, tmp_path):
     """A served model (native tool calls over HTTP) scored end to end; dotted names survive."""
-    from toolzero.evaluation import bfcl_official as official
+    from toolzero.evaluation.bfcl import official
 
     from .eval_fakes import chat_reply
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from toolzero.evaluation.bfcl_summary import aggregates, bfcl_eval_sections
+from toolzero.evaluation.bfcl.summary import aggregates, bfcl_eval_sections
 from toolzero.evaluation.report import compare_runs, headline_metrics, render_report
 from toolzero.evaluation.results import ItemStore, RunManifest, clip_text
 

@@ -5,7 +5,7 @@
 
 Each benchmark's section and headline metrics come from its registry record (written in
 `sections.py`). Accuracies are shown in percent with the counts behind them; an aggregate
-that did not cover all its items says "partial" (see `bfcl_summary`). Every item's verdict stays in
+that did not cover all its items says "partial" (see `bfcl.summary`). Every item's verdict stays in
 `<bench>/items.jsonl`; the report points at those files and counts failures by type.
 """
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from toolzero import __version__, run_folder
-from toolzero.evaluation import bfcl_official
 from toolzero.evaluation.backends import make_backend
+from toolzero.evaluation.bfcl import official as bfcl_official
 from toolzero.evaluation.generation import ModelUnderTest
 from toolzero.evaluation.registry import REGISTRY, BenchOptions, RunContext, get_benchmark
 from toolzero.evaluation.results import RunManifest

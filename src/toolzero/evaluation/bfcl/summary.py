@@ -26,7 +26,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from toolzero.evaluation import bfcl_official as official
+from toolzero.evaluation.bfcl import official
 
 SIMPLE = ("simple_python", "simple_java", "simple_javascript")
 NON_LIVE_PARTS = ("simple", "multiple", "parallel", "parallel_multiple", "irrelevance")

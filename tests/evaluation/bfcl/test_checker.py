@@ -16,8 +16,8 @@ import json
 
 import pytest
 
-from toolzero.evaluation.bfcl import score_prediction, score_single_turn
-from toolzero.evaluation.bfcl_official import check_single_turn
+from toolzero.evaluation.bfcl.bench import score_prediction, score_single_turn
+from toolzero.evaluation.bfcl.official import check_single_turn
 
 AST_CATEGORIES = [
     "simple_python",

@@ -22,15 +22,15 @@ import sys
 
 import pytest
 
-from toolzero.evaluation import bfcl_official as official
-from toolzero.evaluation.bfcl import run_bfcl, score_prediction
-from toolzero.evaluation.bfcl_multi_turn import MultiTurnDialogue
-from toolzero.evaluation.bfcl_offered_tools import offered_tools, vet_call
+from toolzero.evaluation.bfcl import official
+from toolzero.evaluation.bfcl.bench import run_bfcl, score_prediction
+from toolzero.evaluation.bfcl.multi_turn import MultiTurnDialogue
+from toolzero.evaluation.bfcl.offered_tools import offered_tools, vet_call
 from toolzero.evaluation.generation import ModelUnderTest
 from toolzero.protocol.types import ToolCall
 
-from .eval_fakes import PlainTokenizer, ScriptedBackend
-from .test_eval_bfcl_multi_turn import END_TURN, as_answer, gt_calls
+from ..eval_fakes import PlainTokenizer, ScriptedBackend
+from .test_multi_turn import END_TURN, as_answer, gt_calls
 
 ITEM = "multi_turn_base_0"  # TwitterAPI + GorillaFileSystem, 4 turns
 KEPT = "keep me\n"

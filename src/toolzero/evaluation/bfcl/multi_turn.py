@@ -11,7 +11,7 @@ without a readable call ends the turn; more than BFCL's step limit (20) ends the
 ground truth from the initial state and compares states and responses.
 
 BFCL's executor `eval`s call strings, so every call of the model is first vetted by
-`bfcl_offered_tools.vet_call`: a call to anything but a tool the item offers (a
+`offered_tools.vet_call`: a call to anything but a tool the item offers (a
 builtin such as `open`, a `_private` method, another API's method), with a key that is
 not a parameter, or with a value that is not JSON data, is never executed, neither in
 the dialogue nor in the checker's replay; the model sees "Error during execution: no
@@ -26,15 +26,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolzero.evaluation import bfcl_official as official
-from toolzero.evaluation.bfcl_items import (
+from toolzero.evaluation.bfcl import official
+from toolzero.evaluation.bfcl.items import (
     bfcl_example,
     bfcl_tools,
     calls_from_rows,
     decode_calls,
     messages_from_bfcl,
 )
-from toolzero.evaluation.bfcl_offered_tools import Vetted, offered_tools, vet_call
+from toolzero.evaluation.bfcl.offered_tools import Vetted, offered_tools, vet_call
 from toolzero.evaluation.results import clip_text
 from toolzero.protocol.parser import parse_completion
 from toolzero.protocol.types import Example, Message, ToolCall, ToolSpec

@@ -3,9 +3,9 @@
     run_bfcl(model, out_dir, categories=["all"], limit=None)       # generate, check, summarize
     score_bfcl_predictions("preds.jsonl", out_dir)                  # check only
 
-Data and verdicts come from the PyPI `bfcl-eval` package (see `bfcl_official`). Results go
+Data and verdicts come from the PyPI `bfcl-eval` package (see `official`). Results go
 to `out_dir/bfcl/items.jsonl` (one row per item: verdict, BFCL's error type and message,
-the model's text and decoded calls) and the summary (see `bfcl_summary`) is returned.
+the model's text and decoded calls) and the summary (see `summary`) is returned.
 `limit` takes the first N items of each category, in BFCL's order.
 
 A predictions file has one JSON object per line: `{"id": "simple_python_0", "completion":
@@ -22,14 +22,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from toolzero.evaluation import bfcl_official as official
-from toolzero.evaluation.bfcl_items import calls_from_rows, decode_calls, single_turn_example
-from toolzero.evaluation.bfcl_multi_turn import (
+from toolzero.evaluation.bfcl import official
+from toolzero.evaluation.bfcl.items import calls_from_rows, decode_calls, single_turn_example
+from toolzero.evaluation.bfcl.multi_turn import (
     MultiTurnDialogue,
     executed_from_prediction,
     score_dialogue,
 )
-from toolzero.evaluation.bfcl_summary import summarize_bfcl
+from toolzero.evaluation.bfcl.summary import summarize_bfcl
 from toolzero.evaluation.generation import ModelUnderTest, RunStats, SingleTurn, run_dialogues
 from toolzero.evaluation.registry import BenchOptions, RunContext
 from toolzero.evaluation.results import ItemStore, clip_text

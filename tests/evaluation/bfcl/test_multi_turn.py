@@ -14,9 +14,9 @@ import json
 
 import pytest
 
-from toolzero.evaluation import bfcl_official as official
-from toolzero.evaluation.bfcl import score_prediction
-from toolzero.evaluation.bfcl_multi_turn import MultiTurnDialogue, score_dialogue
+from toolzero.evaluation.bfcl import official
+from toolzero.evaluation.bfcl.bench import score_prediction
+from toolzero.evaluation.bfcl.multi_turn import MultiTurnDialogue, score_dialogue
 from toolzero.protocol.types import Example
 
 END_TURN = "<think> done </think>\n<response> Done. </response>"

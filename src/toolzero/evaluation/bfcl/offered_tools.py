@@ -32,7 +32,7 @@ import inspect
 import math
 from typing import Any, NamedTuple
 
-from toolzero.evaluation import bfcl_official as official
+from toolzero.evaluation.bfcl import official
 from toolzero.protocol.types import ToolCall
 
 OfferedTools = dict[str, tuple[str, ...]]  # tool name -> the names of its parameters

@@ -326,7 +326,7 @@ def check_multi_turn(item_id: str, turns: list[list[list[str]]]) -> Verdict:
     """The official multi-turn verdict. `turns[t][s]` holds the call strings the model made
     at step `s` of turn `t` (steps without calls are dropped, as BFCL's runner does).
 
-    BFCL `eval`s these strings: they must come from `bfcl_offered_tools.vet_call`."""
+    BFCL `eval`s these strings: they must come from `offered_tools.vet_call`."""
     entry = entry_by_id(item_id, with_hints=False)
     answer = ground_truth(item_id)
     if entry is None or answer is None:
