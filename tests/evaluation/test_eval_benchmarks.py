@@ -8,10 +8,10 @@ import re
 import pytest
 
 from toolzero.evaluation.api_bank import is_correct, run_api_bank
-from toolzero.evaluation.bamboogle import final_answer, run_bamboogle
+from toolzero.evaluation.bamboogle.bench import final_answer, run_bamboogle
+from toolzero.evaluation.bamboogle.judge import LLMJudge, exact_match, f1
+from toolzero.evaluation.bamboogle.search import BM25Search, HTTPSearch, SearchHit, read_documents
 from toolzero.evaluation.generation import ModelUnderTest
-from toolzero.evaluation.judge import LLMJudge, exact_match, f1
-from toolzero.evaluation.search import BM25Search, HTTPSearch, SearchHit, read_documents
 from toolzero.evaluation.settings import GenerationSettings
 
 from .eval_fakes import PlainTokenizer, ScriptedBackend, chat_reply

@@ -192,8 +192,8 @@ register(Benchmark(
     name="bamboogle",
     title="Bamboogle",
     help="bamboogle (multi-hop questions with a search tool)",
-    run=f"{_EVAL}.bamboogle:run_from_context",
-    check=f"{_EVAL}.bamboogle:check_bamboogle",
+    run=f"{_EVAL}.bamboogle.bench:run_from_context",
+    check=f"{_EVAL}.bamboogle.bench:check_bamboogle",
     section=sections.bamboogle_section,
     headline=sections.bamboogle_headline,
     options=(

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolzero.evaluation.bamboogle.judge import LLMJudge, exact_match, f1, normalize_answer
+from toolzero.evaluation.bamboogle.search import SearchBackend, format_hits
 from toolzero.evaluation.generation import ModelUnderTest, run_dialogues
-from toolzero.evaluation.judge import LLMJudge, exact_match, f1, normalize_answer
 from toolzero.evaluation.registry import BenchOptions, RunContext
 from toolzero.evaluation.results import ItemStore, clip_text
-from toolzero.evaluation.search import SearchBackend, format_hits
 from toolzero.protocol.parser import parse_completion
 from toolzero.protocol.types import Example, Message, ToolSpec
 from toolzero.user_files import (
@@ -244,7 +244,7 @@ def check_bamboogle(sub: list[str], opts: BenchOptions) -> None:
 
 
 def make_search(opts: BenchOptions) -> SearchBackend:
-    from toolzero.evaluation.search import BM25Search, HTTPSearch
+    from toolzero.evaluation.bamboogle.search import BM25Search, HTTPSearch
 
     if opts.search_url:
         return HTTPSearch(opts.search_url, opts.search_key_env, k=opts.search_k)
