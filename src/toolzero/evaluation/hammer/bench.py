@@ -3,11 +3,11 @@
     toolzero eval --model M --bench hammer:sealtool,nexusraven --limit 50 --out runs/eval
     toolzero eval --model M --bench hammer --data-dir hammer=path/to/hammer --out runs/eval
 
-Items come from `toolzero.evaluation.hammer` (Hammer's files, downloaded once, or a local
+Items come from `toolzero.evaluation.hammer.data` (Hammer's files, downloaded once, or a local
 folder with `--data-dir`), ids `<set>-<row>`. Each item is shown in the chosen prompt
 protocol with its tools and dialogue; the answer's calls (toolzero's parser; an answer
 whose call block cannot be read is unparsable) are scored by Hammer's rules
-(`toolzero.evaluation.hammer_scoring`). The summary holds each set's API-name and parameter
+(`toolzero.evaluation.hammer.scoring`). The summary holds each set's API-name and parameter
 precision / recall / F1 and exact-match accuracy; `valid` per item is exact match.
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from toolzero.data.report import DataReport
-from toolzero.evaluation.hammer import HAMMER_SETS, HAMMER_SIZES, hammer_file, load_hammer
-from toolzero.evaluation.hammer_scoring import score_hammer_item, summarize_hammer
+from toolzero.evaluation.hammer.data import HAMMER_SETS, HAMMER_SIZES, hammer_file, load_hammer
+from toolzero.evaluation.hammer.scoring import score_hammer_item, summarize_hammer
 from toolzero.evaluation.item_bench import Groups, Item, ItemBench
 from toolzero.evaluation.registry import BenchOptions
 from toolzero.protocol.types import ToolCall

@@ -18,8 +18,8 @@ import pytest
 
 from toolzero.data.report import DataReport
 from toolzero.errors import UserError
-from toolzero.evaluation.hammer import HAMMER_FILES, hammer_url, load_hammer
-from toolzero.evaluation.hammer_scoring import (
+from toolzero.evaluation.hammer.data import HAMMER_FILES, hammer_url, load_hammer
+from toolzero.evaluation.hammer.scoring import (
     read_hammer_answer,
     score_hammer_item,
     summarize_hammer,

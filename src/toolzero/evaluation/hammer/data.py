@@ -21,7 +21,7 @@ row and reason, and the rest of the file is kept.
 
 Data: Hammer's repository files (`HAMMER_BASE_URL` + file name, downloaded once into
 toolzero's cache), or a local folder holding them (`data_dir`; the file may be named as in
-Hammer's repository or `<set>.json`). Scoring is in `toolzero.evaluation.hammer_scoring`.
+Hammer's repository or `<set>.json`). Scoring is in `toolzero.evaluation.hammer.scoring`.
 """
 
 from __future__ import annotations
