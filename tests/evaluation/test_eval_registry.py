@@ -265,7 +265,7 @@ def test_eval_score_takes_calls_rows_and_names_bad_rows(shared_data, tmp_path, c
 
 def test_acebench_limit_counts_whole_dialogues_in_multi_turn_categories(shared_data):
     from toolzero.data.report import DataReport
-    from toolzero.evaluation.acebench_bench import ACEBENCH
+    from toolzero.evaluation.acebench.bench import ACEBENCH
 
     options = BenchOptions(data_dirs={"acebench": str(shared_data / "acebench")})
     sub = ["normal_multi_turn_user_adjust", "normal_atom_bool"]

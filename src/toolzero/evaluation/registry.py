@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolzero.errors import UserError
 from toolzero.evaluation import sections
-from toolzero.evaluation.acebench import ACEBENCH_CATEGORIES
+from toolzero.evaluation.acebench.data import ACEBENCH_CATEGORIES
 from toolzero.user_files import BadInputError
 
 if TYPE_CHECKING:
@@ -231,9 +231,9 @@ register(Benchmark(
     name="acebench",
     title="ACEBench (English, normal and special categories; no agent categories)",
     help="acebench[:category] (normal_* and special_* categories)",
-    run=f"{_EVAL}.acebench_bench:ACEBENCH.run",
-    check=f"{_EVAL}.acebench_bench:check_acebench",
-    score_predictions=f"{_EVAL}.acebench_bench:ACEBENCH.score_predictions",
+    run=f"{_EVAL}.acebench.bench:ACEBENCH.run",
+    check=f"{_EVAL}.acebench.bench:check_acebench",
+    score_predictions=f"{_EVAL}.acebench.bench:ACEBENCH.score_predictions",
     section=sections.acebench_section,
     headline=sections.acebench_headline,
     subsets=ACEBENCH_CATEGORIES,

@@ -3,7 +3,7 @@
     toolzero eval --model M --bench acebench:normal_atom_bool,special_irrelevant --out runs/eval
     toolzero eval --model M --bench acebench --data-dir acebench=path/to/data_en --out runs/eval
 
-Items come from `toolzero.evaluation.acebench` (ACEBench's files, downloaded once, or a
+Items come from `toolzero.evaluation.acebench.data` (ACEBench's files, downloaded once, or a
 local folder holding `data_<category>.json` and `possible_answer/`). Each item is shown in
 the chosen prompt protocol with ACEBench's answer instructions added to the system prompt
 (`acebench_instructions`: the fixed sentences special categories are scored on, the date,
@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolzero.data.report import DataReport
-from toolzero.evaluation.acebench import (
+from toolzero.evaluation.acebench.data import (
     ACEBENCH_CATEGORIES,
     acebench_instructions,
     acebench_row,

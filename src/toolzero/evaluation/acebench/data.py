@@ -13,7 +13,7 @@ id `<category>_<dialogue>_<turn>`, each with the dialogue up to that turn; every
 checked on its own, and, as ACEBench scores them, a dialogue is right when all its turns
 are (`accuracy`), with the mean share of right turns per dialogue as `process_accuracy`.
 
-Verdicts are in `toolzero.evaluation.acebench_checker`. The summary gives each category's
+Verdicts are in `toolzero.evaluation.acebench.checker`. The summary gives each category's
 accuracy and an overall accuracy weighted by items (ACEBench's `calculate_weighted_accuracy`:
 each category's accuracy times its item count), plus the normal / special group means
 ACEBench's leaderboard shows (unweighted over the categories run). No rounding.
@@ -33,7 +33,7 @@ from typing import Any
 
 from toolzero.data.report import DataReport, RowError
 from toolzero.errors import UserError
-from toolzero.evaluation.acebench_checker import SUFFIX, Verdict, check_normal, check_special
+from toolzero.evaluation.acebench.checker import SUFFIX, Verdict, check_normal, check_special
 from toolzero.evaluation.downloads import cached_download
 from toolzero.protocol.types import Example, Message, ToolCall, ToolSpec
 

@@ -20,7 +20,7 @@ A normal item's answer (decoded calls) is right when, against one of its possibl
 5. a function without parameters is called with none.
 
 Special items are judged on the raw answer text by the phrases ACEBench's system prompt asks
-for (`SPECIAL_INSTRUCTIONS` in `toolzero.evaluation.acebench`): `special_incomplete` needs
+for (`SPECIAL_INSTRUCTIONS` in `toolzero.evaluation.acebench.data`): `special_incomplete` needs
 "Missing necessary parameters", the API name and each missing parameter name;
 `special_error_param` "There is incorrect value" and each incorrect value;
 `special_irrelevant` "the limitations of the function". Case-sensitive, as ACEBench.

@@ -16,7 +16,8 @@ import pytest
 
 from toolzero.data.report import DataReport
 from toolzero.errors import UserError
-from toolzero.evaluation.acebench import (
+from toolzero.evaluation.acebench.checker import Verdict
+from toolzero.evaluation.acebench.data import (
     ACEBENCH_CATEGORIES,
     SPECIAL_CATEGORIES,
     SPECIAL_INSTRUCTIONS,
@@ -26,7 +27,6 @@ from toolzero.evaluation.acebench import (
     score_acebench_item,
     summarize_acebench,
 )
-from toolzero.evaluation.acebench_checker import Verdict
 from toolzero.protocol.types import ToolCall
 
 REPO_SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -317,7 +317,7 @@ def test_summary_by_hand(items):
 
 def test_type_and_parameterless_rules_by_hand():
     """Hand-worked cases for rules no sample row exercises."""
-    from toolzero.evaluation.acebench_checker import check_normal
+    from toolzero.evaluation.acebench.checker import check_normal
 
     def function(name, properties, required=()):
         schema = {"type": "object", "properties": properties, "required": list(required)}
