@@ -5,6 +5,6 @@
 - `judge`: answer judging (exact match, token F1, the optional LLM judge).
 
 `judge` is Bamboogle's own: When2Call's judge asks a different question (which of four
-categories an answer is) and keeps its prompt in `toolzero.evaluation.when2call`; both
-reach the endpoint through `toolzero.evaluation.backends.openai`.
+categories an answer is) and keeps its prompt in `toolzero.evaluation.when2call.data`;
+both reach the endpoint through `toolzero.evaluation.backends.openai`.
 """

@@ -10,7 +10,7 @@ import pytest
 
 from toolzero.data.report import DataReport
 from toolzero.errors import UserError
-from toolzero.evaluation.when2call import (
+from toolzero.evaluation.when2call.data import (
     CATEGORIES,
     classify_answer,
     load_when2call,
@@ -19,7 +19,7 @@ from toolzero.evaluation.when2call import (
 )
 from toolzero.protocol.types import ToolCall
 
-from .eval_fakes import chat_reply
+from ..eval_fakes import chat_reply
 
 CALL = ToolCall("get_weather", {"city": "Paris"})
 
@@ -158,7 +158,7 @@ def token_by_token_mean(model, tokenizer, prompt: str, answer: str) -> float:
 
 @pytest.mark.slow
 def test_mcq_picks_the_candidate_with_the_highest_mean_token_logprob(tiny, shared_data):
-    from toolzero.evaluation.when2call_mcq import choose_answer
+    from toolzero.evaluation.when2call.mcq import choose_answer
     from toolzero.protocol.chat import render_prompt
 
     model, tokenizer = tiny
@@ -187,7 +187,7 @@ def test_mcq_mode_runs_through_evaluate_and_a_rerun_reads_its_rows(tiny_model_pa
 
 def test_mcq_mode_cannot_score_saved_predictions(tmp_path, shared_data):
     from toolzero.evaluation import BenchOptions
-    from toolzero.evaluation.when2call_bench import WHEN2CALL
+    from toolzero.evaluation.when2call.bench import WHEN2CALL
 
     options = BenchOptions(data_dirs={"when2call": str(shared_data / "when2call")})
     with pytest.raises(UserError, match="needs the model"):
@@ -198,7 +198,7 @@ def test_mcq_mode_cannot_score_saved_predictions(tmp_path, shared_data):
 
 
 def test_judge_category_reads_the_first_named_category():
-    from toolzero.evaluation.when2call import judge_category
+    from toolzero.evaluation.when2call.data import judge_category
 
     assert judge_category("cannot_answer") == "cannot_answer"
     assert judge_category("It is direct, not tool_call.") == "direct"

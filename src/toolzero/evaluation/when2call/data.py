@@ -12,7 +12,7 @@ Generation mode (this module): the model answers the question with the offered t
 the chosen protocol, and `classify_answer` sorts its answer into a category by rules
 (below); with a judge endpoint (`--judge-url`) the text of an answer without a call is
 classified by the LLM judge instead (`JUDGE_PROMPT`; a reply naming no category falls back
-to the rules, and the row says so). The MCQ mode is `toolzero.evaluation.when2call_mcq`.
+to the rules, and the row says so). The MCQ mode is `toolzero.evaluation.when2call.mcq`.
 
 Metrics (`summarize_when2call`):
 - accuracy: predicted category == correct category, over items;

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolzero.evaluation.when2call import CATEGORIES
+from toolzero.evaluation.when2call.data import CATEGORIES
 
 
 def mean_logprob(model: Any, tokenizer: Any, prompt: str, continuation: str) -> float:

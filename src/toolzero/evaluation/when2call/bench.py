@@ -1,16 +1,16 @@
 """The `when2call` benchmark (generation mode): the model answers each question with the
 offered tools, and its answer is classified as a tool call, a question for missing
-information, a refusal or a direct answer by `toolzero.evaluation.when2call.classify_answer`.
+information, a refusal or a direct answer by `data.classify_answer`.
 
     toolzero eval --model M --bench when2call --data-dir when2call=DIR --limit 50 --out runs/eval
     toolzero eval score --bench when2call --predictions preds.jsonl --data-dir when2call=DIR
 
-`when2call:mcq` is the multiple-choice mode instead (`toolzero.evaluation.when2call_mcq`;
-HF backend only): its summary names the accuracy `normalised_accuracy`.
+`when2call:mcq` is the multiple-choice mode instead (`mcq`; HF backend
+only): its summary names the accuracy `normalised_accuracy`.
 
 `valid` per item: the predicted category is the correct one. The summary holds accuracy,
 macro F1 over the four categories and the tool-hallucination rate (definitions in
-`toolzero.evaluation.when2call`).
+`data`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from toolzero.evaluation.backends.openai import OpenAIBackend
 from toolzero.evaluation.item_bench import Groups, Item, ItemBench, sizes, with_rejections
 from toolzero.evaluation.registry import BenchOptions, RunContext
 from toolzero.evaluation.results import ItemStore
-from toolzero.evaluation.when2call import (
+from toolzero.evaluation.when2call.data import (
     JUDGE_PROMPT,
     answer_text,
     classify_answer,
@@ -35,7 +35,7 @@ from toolzero.evaluation.when2call import (
     summarize_when2call,
     when2call_file,
 )
-from toolzero.evaluation.when2call_mcq import choose_answer
+from toolzero.evaluation.when2call.mcq import choose_answer
 from toolzero.protocol.chat import render_prompt
 from toolzero.protocol.types import ToolCall
 from toolzero.user_files import BadInputError
