@@ -248,6 +248,32 @@ def test_layers_import_downhill(graph: dict[str, set[str]]) -> None:
     assert not uphill, "imports going up the layers:\n" + "\n".join(uphill)
 
 
+def test_evaluation_subpackages_keep_data_and_scoring_off_the_runner(
+    modules: dict[str, Path], graph: dict[str, set[str]]
+) -> None:
+    """In `evaluation/<package>/` only the `bench` module (what the registry names) may use
+    the runner's machinery; data, scoring and backends stay usable on their own."""
+    machinery = {
+        f"toolzero.evaluation.{name}"
+        for name in ("runner", "registry", "generation", "item_bench", "report", "sections")
+    }
+    packages = [
+        name
+        for name, path in modules.items()
+        if name.count(".") == 2 and name.startswith("toolzero.evaluation.")
+        and path.name == "__init__.py"
+    ]
+    assert {"toolzero.evaluation.bfcl", "toolzero.evaluation.backends"} <= set(packages)
+    offenders = [
+        f"{module} -> {target}"
+        for package in packages
+        for module in sorted(graph)
+        if module.startswith(package + ".") and not module.endswith(".bench")
+        for target in sorted(graph[module] & machinery)
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
 def test_only_training_imports_trl(modules: dict[str, Path]) -> None:
     """Rewards, data and evaluation stay usable without trl; reports read run folders."""
     offenders = []

@@ -6,11 +6,14 @@ benchmark registry.
     evaluate("gemma-3-270m", ["bfcl:simple_python"], "runs/eval", limit=10,
              settings=GenerationSettings(prefill="<think>"))
 
-Layout: `settings` (how answers are generated) and `backends` (HF / vLLM /
-OpenAI-compatible generation) → `generation` (prompting and the batched dialogue loop) →
-one module per benchmark (`bfcl*`, `api_bank`, `bamboogle` with `search` and `judge`,
-`synthetic`, `hammer*`, `acebench*`, `when2call*`, `file_bench`; the single-turn ones on `item_bench`) → `registry`
-(one record per benchmark) → `runner.evaluate` / `runner.score_predictions` → `report`.
+Layout: `settings` (how answers are generated) and `backends/` (HF / vLLM /
+OpenAI-compatible generation, which weights `--model` names) → `generation` (prompting and
+the batched dialogue loop) → one subpackage per benchmark with several modules (`bfcl/`,
+`bamboogle/` with its search and judge, `hammer/`, `acebench/`, `when2call/`: each a `bench`
+module, registered, beside its data and scoring) and one module per small one (`api_bank`,
+`synthetic`, `file_bench`); the single-turn ones on `item_bench`, with `downloads` for their
+files → `registry` (one record per benchmark) → `runner.evaluate` /
+`runner.score_predictions` → `report` (each benchmark's part in `sections`).
 Importing this package loads neither torch nor bfcl-eval; each is imported when first needed.
 """
 

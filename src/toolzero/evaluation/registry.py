@@ -11,7 +11,8 @@ and `eval compare` (its headline metrics).
 
 A record's functions are named as `"module:function"` and imported when first called, so
 reading the registry loads neither torch nor bfcl-eval. Adding a benchmark is one
-`register(Benchmark(...))` here plus its module.
+`register(Benchmark(...))` here plus its module (a subpackage, with a `bench` module for
+the record to name, when it needs several).
 """
 
 from __future__ import annotations
