@@ -39,15 +39,23 @@ def render_report(summary: dict[str, Any]) -> str:
     for name, result in (summary.get("benchmarks") or {}).items():
         bench = get_benchmark(name)
         lines += [f"## {bench.title}", "", *bench.section(result)]
-        timing = result.get("timing") or {}
-        lines += [
-            "",
-            f"Per-item results: `{result.get('items_file', '')}`. Throughput: "
-            f"{timing.get('generation_items_per_second')} items/s generating, "
-            f"{timing.get('scoring_items_per_second')} items/s scoring.",
-            "",
-        ]
+        lines += ["", f"Per-item results: `{result.get('items_file', '')}`.{_throughput(result)}", ""]
     return "\n".join(lines) + "\n"
+
+
+def _throughput(result: dict[str, Any]) -> str:
+    """' Throughput: ...' with the rates this run measured (scored predictions have no
+    generation rate), or '' when it measured none."""
+    timing = result.get("timing") or {}
+    rates = [
+        f"{timing[key]} items/s {what}"
+        for key, what in (
+            ("generation_items_per_second", "generating"),
+            ("scoring_items_per_second", "scoring"),
+        )
+        if timing.get(key) is not None
+    ]
+    return f" Throughput: {', '.join(rates)}." if rates else ""
 
 
 def bfcl_chart(bfcl: dict[str, Any], path: Path) -> Path | None:
