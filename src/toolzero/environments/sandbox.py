@@ -144,29 +144,33 @@ class SandboxResult:
 def run_python(
     code: str, limits: SandboxLimits | None = None, stdin: bytes | str = b""
 ) -> SandboxResult:
-    """Run Python source in the sandbox with the base interpreter (standard library only)."""
+    """Run Python source in the sandbox (`sandbox_python()`, standard library only). The
+    source reaches the sandbox as a read-only file, so its size is not bound by argv's."""
+    limits = _checked(limits)
     with tempfile.TemporaryFile() as program:
         program.write(code.encode("utf-8"))
         program.flush()
         program.seek(0)
         argv = [sandbox_python(), "-I", "-B", PROGRAM_PATH]
         data = ["--ro-bind-data", str(program.fileno()), PROGRAM_PATH]
-        return run_command(argv, limits, stdin, _extra=(data, (program.fileno(),)))
+        return _run(argv, limits, stdin, data, (program.fileno(),))
 
 
 def run_command(
-    argv: Sequence[str],
-    limits: SandboxLimits | None = None,
-    stdin: bytes | str = b"",
-    *,
-    _extra: tuple[list[str], tuple[int, ...]] = ([], ()),
+    argv: Sequence[str], limits: SandboxLimits | None = None, stdin: bytes | str = b""
 ) -> SandboxResult:
     """Run `argv` (a program under `/usr` or the Python runtime) in the sandbox."""
+    return _run(list(argv), _checked(limits), stdin)
+
+
+def _checked(limits: SandboxLimits | None) -> SandboxLimits:
+    """The limits (defaults when None), refused when out of range or when the sandbox
+    cannot run here."""
     limits = limits or SandboxLimits()
     if limits.problems():
         raise ConfigError(limits.problems(), "sandbox limits")
     require_sandbox()
-    return _run(list(argv), limits, stdin, *_extra)
+    return limits
 
 
 def sandbox_python() -> str:
