@@ -40,6 +40,7 @@ LAYERS = (
     "models",
     "data",
     "rewards",
+    "environments",
     "training",
     "evaluation",
     "reports",

@@ -1,0 +1,33 @@
+"""Environments: tools that execute, episodes, and outcomes checked by rule (issue #15).
+
+- `base.py`: the interface (`Environment`, `Tool`, `Observation`, `Outcome`, `EpisodeState`);
+- `registry.py`: environment names -> builders and task generators;
+- `synthetic_world/`: the offline synthetic tools made executable over a seeded world;
+- `python_tool.py`: a `python` tool running code in the sandbox;
+- `sandbox.py`: the one place untrusted code runs;
+- `answers.py`: rule checks of final answers.
+
+Environments know nothing of rewards or training; see docs/environments.md.
+"""
+
+from toolzero.environments.base import (
+    Environment,
+    EpisodeState,
+    Observation,
+    Outcome,
+    Tool,
+    ToolFailure,
+)
+from toolzero.environments.registry import ENVIRONMENT_NAMES, environment_tasks, make_environment
+
+__all__ = [
+    "ENVIRONMENT_NAMES",
+    "Environment",
+    "EpisodeState",
+    "Observation",
+    "Outcome",
+    "Tool",
+    "ToolFailure",
+    "environment_tasks",
+    "make_environment",
+]

@@ -1,0 +1,97 @@
+"""The environment registry: one `EnvironmentRecord` per environment, registered once.
+
+    from toolzero.environments.registry import make_environment, environment_tasks
+    env = make_environment("python", wall_s=5)
+    tasks = environment_tasks("synthetic_world", n=8, seed=0, split="heldout")
+
+A record names its builder and its task generator as `"module:function"`, imported when
+first called, so reading the registry loads no environment (and starts no sandbox).
+Adding an environment is one `register(EnvironmentRecord(...))` here plus its module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from toolzero.errors import UserError
+from toolzero.user_files import BadInputError
+
+if TYPE_CHECKING:
+    from toolzero.environments.base import Environment
+    from toolzero.protocol.types import Example
+
+
+@dataclass(frozen=True)
+class EnvironmentRecord:
+    """One environment: `make(**options) -> Environment`, `tasks(n, seed, split) ->
+    [Example]`, the splits its tasks come in, and whether it runs code in the sandbox."""
+
+    name: str
+    title: str
+    help: str
+    make: str  # "module:function"
+    tasks: str  # "module:function"
+    splits: tuple[str, ...] = ("train", "heldout")
+    needs_sandbox: bool = False
+
+
+REGISTRY: dict[str, EnvironmentRecord] = {}
+
+
+def register(record: EnvironmentRecord) -> EnvironmentRecord:
+    if record.name in REGISTRY:
+        raise ValueError(f"environment {record.name!r} is registered twice")
+    REGISTRY[record.name] = record
+    return record
+
+
+def get_environment_record(name: str) -> EnvironmentRecord:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UserError(
+            f"environment: unknown {name!r}; choose from {', '.join(REGISTRY)}"
+        ) from None
+
+
+def make_environment(name: str, **options: Any) -> Environment:
+    """The environment `name`, built with its options."""
+    return _resolve(get_environment_record(name).make)(**options)
+
+
+def environment_tasks(name: str, n: int, seed: int = 0, split: str = "train") -> list[Example]:
+    """`n` seeded tasks of environment `name` from `split`."""
+    record = get_environment_record(name)
+    if split not in record.splits:
+        raise BadInputError(
+            f"environment {name}: split must be one of {record.splits}, got {split!r}"
+        )
+    return _resolve(record.tasks)(n, seed=seed, split=split)
+
+
+def _resolve(reference: str) -> Callable[..., Any]:
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+_ENV = "toolzero.environments"
+register(EnvironmentRecord(
+    name="synthetic_world",
+    title="Synthetic world",
+    help="executable synthetic tools over a seeded world; multi-step tasks checked by rule",
+    make=f"{_ENV}.synthetic_world:make_synthetic_world",
+    tasks=f"{_ENV}.synthetic_world:generate_world_tasks",
+))  # fmt: skip
+register(EnvironmentRecord(
+    name="python",
+    title="Python",
+    help="a `python` tool that runs code in the sandbox; computation tasks checked by answer",
+    make=f"{_ENV}.python_tool:make_python_environment",
+    tasks=f"{_ENV}.python_tool:generate_python_tasks",
+    needs_sandbox=True,
+))  # fmt: skip
+
+ENVIRONMENT_NAMES = tuple(REGISTRY)
