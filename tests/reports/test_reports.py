@@ -157,3 +157,52 @@ def test_reports_read_only_keys_the_run_folder_defines() -> None:
 
     assert {key for key, _ in STATUS_LABELS} <= set(RunStatus.__annotations__)
     assert all(is_metrics_key(key) for key, _ in HEALTH)
+
+
+def hammer_summary(api_f1: float, param_f1: float, exact: float) -> dict:
+    """The parts of a `hammer` evaluation summary the report reads (its registry headline)."""
+    sealtool = {
+        "api": {"f1": api_f1},
+        "param": {"f1": param_f1},
+        "exact_match": {"accuracy": exact},
+    }
+    return {
+        "benchmarks": {"hammer": {"sets": {"sealtool": sealtool}, "definition": "Hammer's rules"}}
+    }
+
+
+def test_generalization_view_follows_the_held_out_table(tmp_path: Path) -> None:
+    evaluation = {
+        "before": {"synthetic": {"right_tools": 0.125}},
+        "after": {"synthetic": {"right_tools": 0.25}},
+        "unfamiliar": {
+            "bench": "hammer:sealtool",
+            "limit": 16,
+            "before": hammer_summary(0.25, 0.5, 0.0),
+            "after": hammer_summary(0.5, 1.25, 0.125),  # param F1 can exceed 100% (Hammer)
+        },
+    }
+    run = write_run(tmp_path / "quick", {"format": [0.2, 1.0]}, evaluation)
+    text = generate_report([run]).read_text()
+    held_out = text.index("| synthetic.right_tools (%) | 12.5 | 25.0 | +12.5 |")
+    view = text.index("## Generalization: unfamiliar tools (hammer:sealtool, first 16 items)")
+    assert held_out < view < text.index("## Reward components")
+    rows = text[view:].splitlines()
+    assert "| hammer/sealtool/api_f1 (%) | 25.0 | 50.0 | +25.0 |" in rows
+    assert "| hammer/sealtool/param_f1 (%) | 50.0 | 125.0 | +75.0 |" in rows
+    assert "| hammer/sealtool/exact_match (%) | 0.0 | 12.5 | +12.5 |" in rows
+    assert "Scoring: Hammer's rules." in rows
+    assert "`eval-before-unfamiliar/`, `eval-after-unfamiliar/`" in text
+
+
+def test_a_skipped_generalization_view_says_why_and_how(tmp_path: Path) -> None:
+    evaluation = {
+        "before": {"synthetic": {"right_tools": 0.125}},
+        "after": {"synthetic": {"right_tools": 0.25}},
+        "unfamiliar": {"bench": "hammer:sealtool", "limit": 16, "skipped": "not here; fetch it"},
+    }
+    run = write_run(tmp_path / "quick", {"format": [0.2, 1.0]}, evaluation)
+    lines = generate_report([run]).read_text().splitlines()
+    view = lines.index("## Generalization: unfamiliar tools (hammer:sealtool, first 16 items)")
+    assert lines[view + 1 : view + 3] == ["", "Skipped: not here; fetch it."]
+    assert not any("hammer/" in line for line in lines)
