@@ -117,16 +117,17 @@ def is_result(key: str) -> bool:
     return parts[0] != "run" and "timing" not in parts and parts[-1] not in _SETTINGS
 
 
-def unfamiliar_table(run: RunData) -> list[str]:
+def unfamiliar_table(run: RunData, named: bool = False) -> list[str]:
     """The generalization view: the unfamiliar-tool suite's headline metrics (as its
     benchmark's registry record names them, the names `eval compare` shows) before and
-    after training, or the line saying why it was skipped and how to enable it."""
+    after training, or the line saying why it was skipped and how to enable it. `named`
+    adds the run's name to the heading (a report on several runs)."""
     view = run.evaluation.get("unfamiliar")
     if not isinstance(view, dict):
         return []
     lines = [
         f"## Generalization: unfamiliar tools ({view.get('bench')}, first {view.get('limit')} "
-        "items)",
+        f"items){f': {run.name}' if named else ''}",
         "",
     ]
     if view.get("skipped"):
@@ -151,6 +152,8 @@ def unfamiliar_table(run: RunData) -> list[str]:
         if isinstance(bench, dict) and isinstance(bench.get("definition"), str)
     ]
     lines += ["", *(f"Scoring: {d}." for d in definitions)] if definitions else []
+    if any(v is None for v in [*before.values(), *after.values()]):
+        lines += ["", "—: not defined (a zero denominator, e.g. no call predicted at all)."]
     folders = [
         run_folder.evaluation_dir(run.path, w, unfamiliar=True).name for w in ("before", "after")
     ]
@@ -198,7 +201,7 @@ def write_report(runs: Sequence[RunData], plots: dict[str, list[Path]], path: st
         table = evaluation_table(run)
         if table:
             lines += ["", f"## Evaluation before and after training: {run.name}", "", *table]
-        generalization = unfamiliar_table(run)
+        generalization = unfamiliar_table(run, named=len(runs) > 1)
         if generalization:
             lines += ["", *generalization]
     for section, title_text in (
