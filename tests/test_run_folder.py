@@ -80,6 +80,15 @@ def test_quickstart_evaluations(tmp_path: Path) -> None:
     }
     assert run_folder.read_evaluation(tmp_path)["after"] == {"n": 2}
     assert run_folder.evaluation_dir(tmp_path, "before") == tmp_path / "eval-before"
+    after = run_folder.evaluation_dir(tmp_path, "after", unfamiliar=True)
+    assert after == tmp_path / "eval-after-unfamiliar"
+    view = {"bench": "hammer:sealtool", "limit": 16, "skipped": "not here"}
+    run_folder.write_evaluation(tmp_path, {"n": 1}, {"n": 2}, view)
+    assert run_folder.read_evaluation(tmp_path) == {
+        "before": {"n": 1},
+        "after": {"n": 2},
+        "unfamiliar": view,
+    }
 
 
 def test_manifest_has_its_own_name_and_old_folders_still_read(tmp_path: Path) -> None:

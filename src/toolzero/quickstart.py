@@ -2,14 +2,23 @@
 
     toolzero quickstart                       # recipes/quickstart.yaml, ~20 min on 2 cores
     toolzero quickstart grpo.max_steps=4      # a shorter look
+    toolzero quickstart evaluation.data_dirs.hammer=path/to/hammer   # a local Hammer copy
 
 One process, one model load: the embedded Gemma-3-270M base is evaluated on held-out
 synthetic tool-use tasks, trained on the training tasks (offline, no data download), and
-evaluated again on the same tasks with the same settings. The run folder gets the two
-evaluations (`eval-before/`, `eval-after/`, and their summaries side by side for the
-report), the metrics, checkpoints, the final model and the report with plots (see
+evaluated again on the same tasks with the same settings. The generalization view does the
+same on a fixed slice of one unfamiliar-tool suite (`evaluation.unfamiliar`, e.g. the first
+16 items of Hammer's Seal-Tools) when its data is on this machine: in a folder the recipe
+names (`evaluation.data_dirs`) or in toolzero's download cache. The quickstart never
+downloads (it must not wait on a network); without the data the view is skipped with one
+line, in the log and in the report, saying how to get it.
+
+The run folder gets the evaluations (`eval-before/`, `eval-after/`,
+`eval-before-unfamiliar/`, `eval-after-unfamiliar/`, and their summaries side by side for
+the report), the metrics, checkpoints, the final model and the report with plots (see
 `toolzero.run_folder`). Evaluation settings come from the recipe's `evaluation` section
-(ignored by `toolzero train`).
+(ignored by `toolzero train`); every benchmark it names is checked against the evaluation
+registry before the model loads.
 
 The top floor of the package: it composes training, evaluation and reports, and only the
 CLI imports it.
@@ -22,33 +31,98 @@ from pathlib import Path
 from typing import Any, Literal
 
 from toolzero import run_folder
-from toolzero.evaluation import GenerationSettings, evaluate
+from toolzero.errors import UserError
+from toolzero.evaluation import (
+    BenchOptions,
+    GenerationSettings,
+    NotDownloadedError,
+    evaluate,
+    get_benchmark,
+    parse_benches,
+)
+from toolzero.evaluation.registry import REGISTRY
 from toolzero.models import load_model_and_tokenizer
 from toolzero.reports import generate_report
-from toolzero.training.recipe import Recipe, load_recipe
+from toolzero.training.recipe import Recipe, RecipeError, load_recipe
 from toolzero.training.run import cpu_seconds, peak_rss_mb, train
 from toolzero.training.stopping import add_end_of_turn_to_eos
 
 DEFAULT_RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "quickstart.yaml"
 
 
+def bench_options(recipe: Recipe) -> BenchOptions:
+    """Where the quickstart's benchmarks read data: the recipe's local folders, else
+    toolzero's download cache; never the network."""
+    return BenchOptions(data_dirs=dict(recipe.evaluation.data_dirs), download=False)
+
+
 def evaluate_model(
-    model: Any, tokenizer: Any, recipe: Recipe, when: Literal["before", "after"]
+    model: Any,
+    tokenizer: Any,
+    recipe: Recipe,
+    when: Literal["before", "after"],
+    unfamiliar: bool = False,
 ) -> dict:
-    """Evaluate into the run folder's `eval-<when>/` with the recipe's prompt protocol,
-    prefill and stop strings."""
+    """Evaluate into the run folder's `eval-<when>/` (`unfamiliar`: the unfamiliar-tool
+    slice into `eval-<when>-unfamiliar/`) with the recipe's prompt protocol, prefill and
+    stop strings."""
     section = recipe.evaluation
     model.eval()
     # The answer ends where training ends it: at the recipe's stop strings, kept (a base
     # model writes on after `</tool_call>`), or at the end-of-turn token.
     return evaluate(
         (model, tokenizer),
-        benches=list(section.benches),
-        out_dir=str(run_folder.evaluation_dir(recipe.run.output_dir, when)),
-        limit=section.limit,
+        benches=[str(section.unfamiliar)] if unfamiliar else list(section.benches),
+        out_dir=str(run_folder.evaluation_dir(recipe.run.output_dir, when, unfamiliar)),
+        limit=section.unfamiliar_limit if unfamiliar else section.limit,
         backend="hf",
         settings=GenerationSettings.from_recipe(recipe),
         batch_size=section.batch_size,
+        options=bench_options(recipe),
+    )
+
+
+def check_evaluation(recipe: Recipe, source: str = "recipe") -> str | None:
+    """Check the evaluation section against the registry before the model loads: every
+    benchmark and selection exists, each data folder holds its files. Returns why the
+    unfamiliar suite is skipped (its data is neither in a folder nor in the cache), or None.
+    Anything else wrong is a `RecipeError` naming the field."""
+    section = recipe.evaluation
+    options = bench_options(recipe)
+    problems = [
+        f"evaluation.data_dirs.{name}: not a benchmark that reads a local folder; use one of "
+        + ", ".join(b for b, record in REGISTRY.items() if record.data_dir)
+        for name in section.data_dirs
+        if name not in REGISTRY or not REGISTRY[name].data_dir
+    ]
+    skipped = None
+    unfamiliar = [section.unfamiliar] if section.unfamiliar else []
+    for field_name, specs in (("benches", section.benches), ("unfamiliar", unfamiliar)):
+        for spec in specs:
+            try:
+                for name, sub in parse_benches(spec).items():
+                    get_benchmark(name).check_inputs(sub, options)
+            except NotDownloadedError:
+                if field_name == "unfamiliar":
+                    skipped = not_here(recipe, spec)
+                else:
+                    problems.append(f"evaluation.benches: {not_here(recipe, spec)}")
+            except UserError as err:
+                problems.append(f"evaluation.{field_name}: {err}")
+    if problems:
+        raise RecipeError(problems, source)
+    return skipped
+
+
+def not_here(recipe: Recipe, spec: str) -> str:
+    """Why `spec` cannot run here and the two ways to enable it, in one line."""
+    name = spec.partition(":")[0]
+    fetch = f"runs/fetch-{name}"
+    return (
+        f"{spec} is not on this machine (the quickstart never downloads); fetch it once "
+        f"with `toolzero eval --model {recipe.model.name} --bench {spec} --limit 1 --out "
+        f"{fetch}` (the whole set lands in toolzero's cache), or set "
+        f"evaluation.data_dirs.{name} to a local folder holding its files"
     )
 
 
@@ -58,17 +132,33 @@ def run_quickstart(config: str | Path | None = None, overrides: list[str] | None
     config = Path(config) if config else DEFAULT_RECIPE
     recipe = load_recipe(config, overrides)
     settings = recipe.evaluation
+    skipped = check_evaluation(recipe, str(config))
+    unfamiliar = settings.unfamiliar is not None and skipped is None
+    view = {"bench": settings.unfamiliar, "limit": settings.unfamiliar_limit}
+    if skipped:
+        print(f"generalization view skipped: {skipped}")
     run_dir = Path(recipe.run.output_dir)
     print(f"[1/4] loading {recipe.model.name}")
     model, tokenizer = load_model_and_tokenizer(recipe.model.name, dtype=recipe.model.dtype)
     add_end_of_turn_to_eos(model, tokenizer)  # both evaluations stop at the end of the turn
-    print(f"[2/4] evaluating the base model on {settings.limit} held-out tasks")
+    also = (
+        f" and the first {settings.unfamiliar_limit} of {settings.unfamiliar}" if unfamiliar else ""
+    )
+    print(f"[2/4] evaluating the base model on {settings.limit} held-out tasks{also}")
     before = evaluate_model(model, tokenizer, recipe, "before")
+    if unfamiliar:
+        view["before"] = evaluate_model(model, tokenizer, recipe, "before", unfamiliar=True)
     print(f"[3/4] GRPO training: {recipe.grpo.max_steps} steps, preset {recipe.reward.preset}")
     result = train(recipe, model=model, tokenizer=tokenizer)
-    print("[4/4] evaluating the trained model on the same tasks")
+    print(f"[4/4] evaluating the trained model on the same tasks{also}")
     after = evaluate_model(result.model, tokenizer, recipe, "after")
-    run_folder.write_evaluation(run_dir, before, after)
+    if unfamiliar:
+        view["after"] = evaluate_model(result.model, tokenizer, recipe, "after", unfamiliar=True)
+    if skipped:
+        view["skipped"] = skipped
+    run_folder.write_evaluation(
+        run_dir, before, after, view if settings.unfamiliar is not None else None
+    )
     run_folder.update_status(
         run_dir,
         quickstart_wall_s=round(time.monotonic() - start, 1),

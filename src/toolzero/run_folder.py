@@ -15,7 +15,11 @@ A training run folder (`run.output_dir`):
     final/                   the trained model (LoRA merged in), loadable by any HF loader
     report.md, plots/        `toolzero report` (the quickstart writes them too)
     eval-before/, eval-after/  the quickstart's two evaluations (evaluation output folders)
-    evaluation.json          the quickstart's {"before": summary, "after": summary}
+    eval-before-unfamiliar/, eval-after-unfamiliar/  its generalization view: the same on a
+                             slice of one unfamiliar-tool suite (`evaluation.unfamiliar`)
+    evaluation.json          the quickstart's {"before": summary, "after": summary,
+                             "unfamiliar": {"bench", "limit", "before", "after"} or
+                             {"bench", "limit", "skipped": why and how to enable it}}
 
 An evaluation output folder (`toolzero eval --out DIR`, or `eval-before/` above):
 
@@ -50,6 +54,7 @@ REPORT_FILE = "report.md"
 PLOTS_DIR = "plots"
 EVALUATION_FILE = "evaluation.json"
 EVALUATION_DIRS = {"before": "eval-before", "after": "eval-after"}
+UNFAMILIAR_SUFFIX = "-unfamiliar"
 MANIFEST_FILE = "manifest.json"
 OLD_MANIFEST_FILE = "run.json"
 SUMMARY_FILE = "summary.json"
@@ -272,21 +277,34 @@ def checkpoint_step(path: Path) -> int:
 # The quickstart's evaluations ------------------------------------------------------------
 
 
-def evaluation_dir(run_dir: str | Path, when: Literal["before", "after"]) -> Path:
-    """The evaluation output folder of the quickstart's evaluation before or after training."""
-    return Path(run_dir) / EVALUATION_DIRS[when]
+def evaluation_dir(
+    run_dir: str | Path, when: Literal["before", "after"], unfamiliar: bool = False
+) -> Path:
+    """The evaluation output folder of the quickstart's evaluation before or after training
+    (`unfamiliar`: of its unfamiliar-tool suite)."""
+    return Path(run_dir) / (EVALUATION_DIRS[when] + (UNFAMILIAR_SUFFIX if unfamiliar else ""))
 
 
-def write_evaluation(run_dir: str | Path, before: dict[str, Any], after: dict[str, Any]) -> Path:
-    """`evaluation.json`: the two evaluation summaries side by side, for the report."""
+def write_evaluation(
+    run_dir: str | Path,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    unfamiliar: dict[str, Any] | None = None,
+) -> Path:
+    """`evaluation.json`: the two evaluation summaries side by side, for the report, and
+    the unfamiliar-tool suite's (`{"bench", "limit", "before", "after"}`, or `"skipped"`
+    with the reason in place of the summaries)."""
     path = Path(run_dir) / EVALUATION_FILE
-    text = json.dumps({"before": before, "after": after}, indent=2, default=str) + "\n"
-    _replace(path, text)
+    data = {"before": before, "after": after}
+    if unfamiliar is not None:
+        data["unfamiliar"] = unfamiliar
+    _replace(path, json.dumps(data, indent=2, default=str) + "\n")
     return path
 
 
 def read_evaluation(run_dir: str | Path) -> dict[str, Any]:
-    """{"before": summary, "after": summary}, or {} for a run without them."""
+    """{"before": summary, "after": summary} (and "unfamiliar" when the quickstart had
+    that view), or {} for a run without them."""
     return _read_object(Path(run_dir) / EVALUATION_FILE)
 
 

@@ -157,3 +157,76 @@ def test_reports_read_only_keys_the_run_folder_defines() -> None:
 
     assert {key for key, _ in STATUS_LABELS} <= set(RunStatus.__annotations__)
     assert all(is_metrics_key(key) for key, _ in HEALTH)
+
+
+def hammer_summary(api_f1: float | None, param_f1: float | None, exact: float) -> dict:
+    """The parts of a `hammer` evaluation summary the report reads (its registry headline)."""
+    sealtool = {
+        "api": {"f1": api_f1},
+        "param": {"f1": param_f1},
+        "exact_match": {"accuracy": exact},
+    }
+    return {
+        "benchmarks": {"hammer": {"sets": {"sealtool": sealtool}, "definition": "Hammer's rules"}}
+    }
+
+
+def test_generalization_view_follows_the_held_out_table(tmp_path: Path) -> None:
+    evaluation = {
+        "before": {"synthetic": {"right_tools": 0.125}},
+        "after": {"synthetic": {"right_tools": 0.25}},
+        "unfamiliar": {
+            "bench": "hammer:sealtool",
+            "limit": 16,
+            "before": hammer_summary(0.25, 0.5, 0.0),
+            "after": hammer_summary(0.5, 1.25, 0.125),  # param F1 can exceed 100% (Hammer)
+        },
+    }
+    run = write_run(tmp_path / "quick", {"format": [0.2, 1.0]}, evaluation)
+    text = generate_report([run]).read_text()
+    held_out = text.index("| synthetic.right_tools (%) | 12.5 | 25.0 | +12.5 |")
+    view = text.index("## Generalization: unfamiliar tools (hammer:sealtool, first 16 items)")
+    assert held_out < view < text.index("## Reward components")
+    rows = text[view:].splitlines()
+    assert "| hammer/sealtool/api_f1 (%) | 25.0 | 50.0 | +25.0 |" in rows
+    assert "| hammer/sealtool/param_f1 (%) | 50.0 | 125.0 | +75.0 |" in rows
+    assert "| hammer/sealtool/exact_match (%) | 0.0 | 12.5 | +12.5 |" in rows
+    assert "Scoring: Hammer's rules." in rows
+    assert not any(row.startswith("—: not defined") for row in rows)  # every value defined
+    assert "`eval-before-unfamiliar/`, `eval-after-unfamiliar/`" in text
+
+
+def test_a_skipped_generalization_view_says_why_and_how(tmp_path: Path) -> None:
+    evaluation = {
+        "before": {"synthetic": {"right_tools": 0.125}},
+        "after": {"synthetic": {"right_tools": 0.25}},
+        "unfamiliar": {"bench": "hammer:sealtool", "limit": 16, "skipped": "not here; fetch it"},
+    }
+    run = write_run(tmp_path / "quick", {"format": [0.2, 1.0]}, evaluation)
+    lines = generate_report([run]).read_text().splitlines()
+    view = lines.index("## Generalization: unfamiliar tools (hammer:sealtool, first 16 items)")
+    assert lines[view + 1 : view + 3] == ["", "Skipped: not here; fetch it."]
+    assert not any("hammer/" in line for line in lines)
+
+
+def test_an_overlay_names_each_runs_generalization_view(tmp_path: Path) -> None:
+    view = {"bench": "hammer:sealtool", "limit": 16, "skipped": "not here"}
+    runs = [
+        write_run(tmp_path / name, {"format": [0.2, 1.0]}, {"unfamiliar": view})
+        for name in ("a", "b")
+    ]
+    text = generate_report(runs, tmp_path / "ab").read_text()
+    for name in ("a", "b"):
+        assert (
+            f"## Generalization: unfamiliar tools (hammer:sealtool, first 16 items): {name}" in text
+        )
+
+
+def test_an_undefined_metric_is_a_dash_and_says_why(tmp_path: Path) -> None:
+    # No call predicted before training: Hammer's API precision has no denominator.
+    view = {"bench": "hammer:sealtool", "limit": 16}
+    view |= {"before": hammer_summary(None, None, 0.0), "after": hammer_summary(0.5, 0.5, 0.0)}
+    run = write_run(tmp_path / "quick", {"format": [0.2, 1.0]}, {"unfamiliar": view})
+    rows = generate_report([run]).read_text().splitlines()
+    assert "| hammer/sealtool/api_f1 (%) | — | 50.0 | — |" in rows
+    assert "—: not defined (a zero denominator, e.g. no call predicted at all)." in rows

@@ -97,6 +97,20 @@ def test_overrides_nest_without_touching_the_input() -> None:
         ({"lora": {"dropout": 1.5}}, ["lora.dropout: must be in [0, 1)"]),
         ({"data": {"max_prompt_tokens": 0}}, ["data.max_prompt_tokens: must be > 0, got 0"]),
         ({"data": {"max_prompt_tokens": "2k"}}, ["data.max_prompt_tokens: expected int"]),
+        ({"evaluation": {"unfamiliar_limit": 0}}, ["evaluation.unfamiliar_limit: must be > 0"]),
+        ({"evaluation": {"limit": -1}}, ["evaluation.limit: must be > 0, got -1"]),
+        # the generalization view is one fixed slice of one suite: BENCH:SELECTION
+        ({"evaluation": {"unfamiliar": "hammer"}}, ["evaluation.unfamiliar: 'hammer' is not one"]),
+        (
+            {"evaluation": {"unfamiliar": "hammer:sealtool,toolalpaca"}},
+            ["evaluation.unfamiliar: 'hammer:sealtool,toolalpaca' is not one suite; give BENCH:"],
+        ),
+        ({"evaluation": {"unfamiliar": ":sealtool"}}, ["evaluation.unfamiliar: ':sealtool'"]),
+        ({"evaluation": {"data_dirs": ["x"]}}, ["evaluation.data_dirs: expected dict"]),
+        (
+            {"evaluation": {"data_dirs": {"hammer": ""}}},
+            ["evaluation.data_dirs.hammer: expected a folder path, got ''"],
+        ),
     ],
 )
 def test_each_problem_names_field_and_fix(raw: dict, expected: list[str]) -> None:
@@ -105,6 +119,21 @@ def test_each_problem_names_field_and_fix(raw: dict, expected: list[str]) -> Non
         recipe_from_dict(raw)
     for text in expected:
         assert any(text in p for p in info.value.problems), info.value.problems
+
+
+def test_unfamiliar_view_fields_from_overrides() -> None:
+    recipe = load_recipe(
+        None,
+        [
+            "grpo.max_steps=2",
+            "evaluation.unfamiliar=acebench:normal_atom_bool",
+            "evaluation.data_dirs.hammer=d/h",
+        ],
+    )
+    assert recipe.evaluation.unfamiliar == "acebench:normal_atom_bool"
+    assert recipe.evaluation.data_dirs == {"hammer": "d/h"}
+    off = load_recipe(None, ["grpo.max_steps=2", "evaluation.unfamiliar=null"])
+    assert off.evaluation.unfamiliar is None
 
 
 def test_all_problems_are_reported_at_once() -> None:

@@ -17,6 +17,7 @@ files → `registry` (one record per benchmark) → `runner.evaluate` /
 Importing this package loads neither torch nor bfcl-eval; each is imported when first needed.
 """
 
+from toolzero.evaluation.downloads import NotDownloadedError
 from toolzero.evaluation.registry import BENCHMARK_NAMES, SCORABLE, BenchOptions, get_benchmark
 from toolzero.evaluation.runner import evaluate, parse_benches, score_predictions
 from toolzero.evaluation.settings import GenerationSettings
@@ -29,6 +30,7 @@ __all__ = [
     "SCORABLE",
     "BenchOptions",
     "GenerationSettings",
+    "NotDownloadedError",
     "evaluate",
     "get_benchmark",
     "parse_benches",

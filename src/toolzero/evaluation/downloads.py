@@ -2,8 +2,10 @@
 `~/.cache/toolzero`), so that users get the full sets from their public homes.
 
 Only the standard library: `urllib`. No network is a `UserError` that names the URL and
-the way around it (download the file elsewhere and pass its folder). What is left out:
-checksums and retries; a partly downloaded file is never left behind.
+the way around it (download the file elsewhere and pass its folder). With downloading off
+(`BenchOptions.download=False`, as in the quickstart, which must never wait on the
+network) only the cache is read, and a file not in it is a `NotDownloadedError`. What is
+left out: checksums and retries; a partly downloaded file is never left behind.
 """
 
 from __future__ import annotations
@@ -13,16 +15,26 @@ import urllib.request
 from pathlib import Path
 
 from toolzero.errors import UserError
+from toolzero.user_files import MissingInputError
 
 DOWNLOAD_TIMEOUT_S = 60
 
 
-def cached_download(url: str, relative: str) -> Path:
-    """The cached copy of `url` at `<cache>/<relative>`, downloaded first if absent."""
+class NotDownloadedError(MissingInputError):
+    """A benchmark file is not in toolzero's cache and downloading is off."""
+
+
+def cached_download(url: str, relative: str, allow_download: bool = True) -> Path:
+    """The cached copy of `url` at `<cache>/<relative>`, downloaded first if absent (or,
+    with `allow_download=False`, a `NotDownloadedError`)."""
     from toolzero.models import cache_dir
 
     target = cache_dir() / relative
     if not target.is_file():
+        if not allow_download:
+            raise NotDownloadedError(
+                f"{url} is not in toolzero's cache ({target}) and downloading is off"
+            )
         download(url, target)
     return target
 

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class BenchOptions:
-    """Benchmark options that are not generation settings: data locations, search, judge,
-    synthetic size. Each `Benchmark.options` names the fields it reads (the CLI shows a
+    """Benchmark options that are not generation settings: data locations (and whether to
+    download), search, judge, synthetic size. Each `Benchmark.options` names the fields it reads (the CLI shows a
     flag per field, see `OPTION_FLAGS` in `toolzero.cli.eval`)."""
 
     data_dirs: dict[str, str] = field(default_factory=dict)  # benchmark -> local data folder
@@ -51,6 +51,9 @@ class BenchOptions:
     synthetic_n: int = 100
     synthetic_seed: int = 0
     reward_preset: str = "toolrl"
+    # False: never fetch a file; read the local folder or toolzero's download cache only,
+    # and raise `NotDownloadedError` for a file in neither (the quickstart: offline).
+    download: bool = True
 
     def data_dir(self, bench: str) -> str | None:
         """The local data folder given for `bench`, if any."""

@@ -1,5 +1,7 @@
 """`report.md` for one run or a comparison of several: reward start/end table, before/after
-evaluation table, run facts (steps, wall and CPU time, peak memory) and the plots.
+evaluation table, the quickstart's generalization view (before/after on a slice of an
+unfamiliar-tool suite, or the line saying why it was skipped), run facts (steps, wall and
+CPU time, peak memory) and the plots.
 
 Start and end are means over the first and last few logged steps (`runs.start_end`), so a
 single noisy GRPO batch does not decide the headline numbers.
@@ -13,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from toolzero import run_folder
+from toolzero.evaluation.report import headline_metrics, is_unscaled
 from toolzero.reports.runs import RunData, start_end
 from toolzero.run_folder import REWARD_PREFIX
 
@@ -113,6 +117,54 @@ def is_result(key: str) -> bool:
     return parts[0] != "run" and "timing" not in parts and parts[-1] not in _SETTINGS
 
 
+def unfamiliar_table(run: RunData, named: bool = False) -> list[str]:
+    """The generalization view: the unfamiliar-tool suite's headline metrics (as its
+    benchmark's registry record names them, the names `eval compare` shows) before and
+    after training, or the line saying why it was skipped and how to enable it. `named`
+    adds the run's name to the heading (a report on several runs)."""
+    view = run.evaluation.get("unfamiliar")
+    if not isinstance(view, dict):
+        return []
+    lines = [
+        f"## Generalization: unfamiliar tools ({view.get('bench')}, first {view.get('limit')} "
+        f"items){f': {run.name}' if named else ''}",
+        "",
+    ]
+    if view.get("skipped"):
+        return [*lines, f"Skipped: {view['skipped']}."]
+    if not isinstance(view.get("before"), dict) or not isinstance(view.get("after"), dict):
+        return []
+    before, after = headline_metrics(view["before"]), headline_metrics(view["after"])
+    lines += ["| metric | before | after | change |", "| --- | --- | --- | --- |"]
+    for name in (k for k in after if k in before):
+        b, a = before[name], after[name]
+        scale, unit = (1, "") if is_unscaled(name) else (100, " (%)")
+        if b is None or a is None:
+            shown = ["—" if v is None else f"{scale * v:.1f}" for v in (b, a)]
+            lines.append(f"| {name}{unit} | {shown[0]} | {shown[1]} | — |")
+        else:
+            lines.append(
+                f"| {name}{unit} | {scale * b:.1f} | {scale * a:.1f} | {scale * (a - b):+.1f} |"
+            )
+    definitions = [
+        bench["definition"]
+        for bench in (view["after"].get("benchmarks") or {}).values()
+        if isinstance(bench, dict) and isinstance(bench.get("definition"), str)
+    ]
+    lines += ["", *(f"Scoring: {d}." for d in definitions)] if definitions else []
+    if any(v is None for v in [*before.values(), *after.values()]):
+        lines += ["", "—: not defined (a zero denominator, e.g. no call predicted at all)."]
+    folders = [
+        run_folder.evaluation_dir(run.path, w, unfamiliar=True).name for w in ("before", "after")
+    ]
+    lines += [
+        "",
+        "Tools the training never saw, same generation settings as above. Per-item verdicts: "
+        f"`{folders[0]}/`, `{folders[1]}/` (`toolzero eval compare` takes the two folders).",
+    ]
+    return lines
+
+
 # The `run.json` values shown, in order (keys of `run_folder.RunStatus`).
 STATUS_LABELS = (
     ("wall_s", "training wall time (s)"),
@@ -149,6 +201,9 @@ def write_report(runs: Sequence[RunData], plots: dict[str, list[Path]], path: st
         table = evaluation_table(run)
         if table:
             lines += ["", f"## Evaluation before and after training: {run.name}", "", *table]
+        generalization = unfamiliar_table(run, named=len(runs) > 1)
+        if generalization:
+            lines += ["", *generalization]
     for section, title_text in (
         ("rewards", "Reward components"),
         ("schedule", "Reward schedule in force"),

@@ -149,12 +149,24 @@ class RunSection:
 
 @dataclass
 class EvaluationSection:
-    """The before/after evaluation `toolzero quickstart` runs (ignored by `train`)."""
+    """The before/after evaluation `toolzero quickstart` runs (ignored by `train`).
+
+    `benches` (first `limit` items of each) is the held-out evaluation. `unfamiliar` is the
+    generalization view: one suite of tools the training never saw, as `BENCH:SELECTION`
+    (e.g. `hammer:sealtool`; null turns it off), its first `unfamiliar_limit` items, with
+    the same generation settings. The quickstart never downloads: benchmark files come from
+    `data_dirs` (benchmark -> local folder, as `toolzero eval --data-dir BENCH=DIR`) or from
+    toolzero's download cache (filled by an earlier `toolzero eval`); an unfamiliar suite in
+    neither is skipped with one line saying how to get it.
+    """
 
     benches: list[str] = field(default_factory=lambda: ["synthetic"])
     limit: int = 32
     max_new_tokens: int = 64
     batch_size: int = 16
+    unfamiliar: str | None = "hammer:sealtool"
+    unfamiliar_limit: int = 16
+    data_dirs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

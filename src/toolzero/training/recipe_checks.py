@@ -52,6 +52,7 @@ def check_values(recipe: Recipe) -> list[str]:
     problems += _check_lora(recipe)
     problems += _check_grpo(recipe)
     problems += _check_run(recipe)
+    problems += _check_evaluation(recipe)
     return problems
 
 
@@ -220,6 +221,31 @@ def _check_run(recipe: Recipe) -> list[str]:
         out.append(
             "run.eval_steps: set but data.eval is empty; give data.eval or remove eval_steps"
         )
+    return out
+
+
+def _check_evaluation(recipe: Recipe) -> list[str]:
+    """The quickstart's evaluation section: sizes, the unfamiliar suite's form (one
+    benchmark with one selection: a fixed slice of one suite) and the data folders' form.
+    Which benchmarks and selections exist is the evaluation registry's to say; the
+    quickstart asks it before the model loads (training sits below evaluation)."""
+    e = recipe.evaluation
+    out: list[str] = []
+    for name in ("limit", "max_new_tokens", "batch_size", "unfamiliar_limit"):
+        out += _positive(f"evaluation.{name}", getattr(e, name))
+    if e.unfamiliar is not None:
+        bench, colon, selection = e.unfamiliar.partition(":")
+        if not (bench.strip() and colon and selection.strip()) or "," in selection:
+            out.append(
+                f"evaluation.unfamiliar: {e.unfamiliar!r} is not one suite; give "
+                "BENCH:SELECTION (e.g. hammer:sealtool), or null to leave the view out"
+            )
+    for bench, folder in e.data_dirs.items():
+        if not isinstance(folder, str) or not folder.strip():
+            out.append(
+                f"evaluation.data_dirs.{bench}: expected a folder path, got {folder!r}; "
+                "give the local folder holding that benchmark's files"
+            )
     return out
 
 

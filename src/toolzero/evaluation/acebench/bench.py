@@ -38,7 +38,7 @@ def load_groups(
     data_dir = options.data_dir("acebench")
     groups: Groups = {}
     for category in sub or ACEBENCH_CATEGORIES:
-        examples = load_acebench([category], data_dir, report)
+        examples = load_acebench([category], data_dir, report, options.download)
         groups[category] = [
             Item(e.id, category, Instructed(e, acebench_instructions(e)), e) for e in examples
         ]
@@ -86,9 +86,10 @@ ACEBENCH = ItemBench("acebench", load_groups, score_item, summarize, take)
 
 
 def check_acebench(sub: list[str], options: BenchOptions) -> None:
-    """With a local folder, every category asked for must be in it (no download is tried)."""
+    """With a local folder, every category asked for must be in it; with downloading off,
+    in toolzero's cache (no download is tried)."""
     data_dir = options.data_dir("acebench")
-    if data_dir is not None:
+    if data_dir is not None or not options.download:
         for category in sub or ACEBENCH_CATEGORIES:
-            category_file(category, data_dir, answers=False)
-            category_file(category, data_dir, answers=True)
+            category_file(category, data_dir, answers=False, allow_download=False)
+            category_file(category, data_dir, answers=True, allow_download=False)

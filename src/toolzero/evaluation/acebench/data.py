@@ -76,8 +76,11 @@ def load_acebench(
     categories: Sequence[str] = ACEBENCH_CATEGORIES,
     data_dir: str | Path | None = None,
     report: DataReport | None = None,
+    allow_download: bool = True,
 ) -> list[Example]:
-    """The items of `categories`, in file order; unreadable rows go to `report`."""
+    """The items of `categories`, in file order; unreadable rows go to `report`. Without
+    `data_dir` the files are downloaded once into toolzero's cache (with `allow_download`
+    false, only the cache is read)."""
     report = report if report is not None else DataReport()
     examples = []
     for category in categories:
@@ -86,16 +89,19 @@ def load_acebench(
                 f"unknown ACEBench category {category!r}; use one of: "
                 f"{', '.join(ACEBENCH_CATEGORIES)} (agent categories are not supported)"
             )
-        questions = category_file(category, data_dir, answers=False)
-        answers = category_file(category, data_dir, answers=True)
+        questions = category_file(category, data_dir, False, allow_download)
+        answers = category_file(category, data_dir, True, allow_download)
         examples += load_category(category, questions, answers, report)
     return examples
 
 
-def category_file(category: str, data_dir: str | Path | None, answers: bool) -> Path:
+def category_file(
+    category: str, data_dir: str | Path | None, answers: bool, allow_download: bool = True
+) -> Path:
     relative = ("possible_answer/" if answers else "") + f"data_{category}.json"
     if data_dir is None:
-        return cached_download(ACEBENCH_BASE_URL + relative, f"acebench/en/{relative}")
+        url = ACEBENCH_BASE_URL + relative
+        return cached_download(url, f"acebench/en/{relative}", allow_download)
     path = Path(data_dir).expanduser() / relative
     if not path.is_file():
         raise UserError(

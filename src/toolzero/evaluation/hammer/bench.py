@@ -28,7 +28,10 @@ def load_groups(
 ) -> Groups:
     data_dir = options.data_dir("hammer")
     return {
-        name: [Item(e.id, name, e, e) for e in load_hammer(name, data_dir, report)]
+        name: [
+            Item(e.id, name, e, e)
+            for e in load_hammer(name, data_dir, report, allow_download=options.download)
+        ]
         for name in (sub or HAMMER_SETS)
     }
 
@@ -83,8 +86,9 @@ HAMMER = ItemBench("hammer", load_groups, score_item, summarize_sets)
 
 
 def check_hammer(sub: list[str], options: BenchOptions) -> None:
-    """With a local folder, every set asked for must be in it (no download is tried)."""
+    """With a local folder, every set asked for must be in it; with downloading off, in
+    toolzero's cache (no download is tried)."""
     data_dir = options.data_dir("hammer")
-    if data_dir is not None:
+    if data_dir is not None or not options.download:
         for name in sub or HAMMER_SETS:
-            hammer_file(name, data_dir)
+            hammer_file(name, data_dir, allow_download=False)

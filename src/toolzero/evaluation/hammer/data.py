@@ -67,15 +67,19 @@ def check_set(name: str) -> str:
 
 
 def load_hammer(
-    name: str, data_dir: str | Path | None = None, report: DataReport | None = None
+    name: str,
+    data_dir: str | Path | None = None,
+    report: DataReport | None = None,
+    allow_download: bool = True,
 ) -> list[Example]:
     """Every readable row of set `name` as an `Example`; unreadable rows go to `report`.
 
     `data_dir` is a folder holding the set's file; without it the file is downloaded from
-    Hammer's repository (once; later calls read toolzero's cache).
+    Hammer's repository (once; later calls read toolzero's cache; with `allow_download`
+    false, only the cache is read).
     """
     report = report if report is not None else DataReport()
-    path = hammer_file(name, data_dir)
+    path = hammer_file(name, data_dir, allow_download)
     rows = read_rows(path)
     source = f"hammer:{name}"
     report.count_read(source, len(rows))
@@ -89,7 +93,7 @@ def load_hammer(
     return examples
 
 
-def hammer_file(name: str, data_dir: str | Path | None = None) -> Path:
+def hammer_file(name: str, data_dir: str | Path | None = None, allow_download: bool = True) -> Path:
     """The local file of set `name`: found in `data_dir`, or downloaded into the cache."""
     filename = HAMMER_FILES[check_set(name)]
     if data_dir is not None:
@@ -102,7 +106,7 @@ def hammer_file(name: str, data_dir: str | Path | None = None) -> Path:
             f"Hammer set {name!r}: {names} not in {folder}; "
             f"download it from {hammer_url(name)} into that folder"
         )
-    return cached_download(hammer_url(name), f"hammer/{filename}")
+    return cached_download(hammer_url(name), f"hammer/{filename}", allow_download)
 
 
 def read_rows(path: Path) -> list[Any]:

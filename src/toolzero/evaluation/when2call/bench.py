@@ -44,7 +44,7 @@ from toolzero.user_files import BadInputError
 def load_groups(
     sub: list[str], options: BenchOptions, limit: int | None, report: DataReport
 ) -> Groups:
-    items = load_when2call(options.data_dir("when2call"), report)
+    items = load_when2call(options.data_dir("when2call"), report, options.download)
     return {"when2call": [Item(i.example.id, "when2call", i.example, i) for i in items]}
 
 
@@ -162,7 +162,8 @@ def run_mcq(bench: ItemBench, ctx: RunContext) -> dict[str, Any]:
 
 
 def check_when2call(sub: list[str], options: BenchOptions) -> None:
-    """With a local folder, the file must be in it (no download is tried)."""
+    """With a local folder, the file must be in it; with downloading off, in toolzero's
+    cache (no download is tried)."""
     data_dir = options.data_dir("when2call")
-    if data_dir is not None:
-        when2call_file(data_dir)
+    if data_dir is not None or not options.download:
+        when2call_file(data_dir, allow_download=False)

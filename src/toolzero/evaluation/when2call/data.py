@@ -127,10 +127,11 @@ def judge_category(reply: str) -> str | None:
     return min(found)[1] if found else None
 
 
-def when2call_file(data_dir: str | Path | None) -> Path:
-    """The local file: in `data_dir`, or downloaded from NVIDIA's GitHub into the cache."""
+def when2call_file(data_dir: str | Path | None, allow_download: bool = True) -> Path:
+    """The local file: in `data_dir`, or downloaded from NVIDIA's GitHub into the cache
+    (with `allow_download` false, only the cache is read)."""
     if data_dir is None:
-        return cached_download(WHEN2CALL_URL, f"when2call/{WHEN2CALL_FILE}")
+        return cached_download(WHEN2CALL_URL, f"when2call/{WHEN2CALL_FILE}", allow_download)
     folder = Path(data_dir).expanduser()
     for name in WHEN2CALL_FILES:
         if (folder / name).is_file():
@@ -142,11 +143,13 @@ def when2call_file(data_dir: str | Path | None) -> Path:
 
 
 def load_when2call(
-    data_dir: str | Path | None = None, report: DataReport | None = None
+    data_dir: str | Path | None = None,
+    report: DataReport | None = None,
+    allow_download: bool = True,
 ) -> list[When2CallItem]:
     """Every readable row; unreadable rows go to `report` with file, row and reason."""
     report = report if report is not None else DataReport()
-    path = when2call_file(data_dir)
+    path = when2call_file(data_dir, allow_download)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as err:
