@@ -10,7 +10,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from eval_fakes import PlainTokenizer, ScriptedBackend
 
 from toolzero.evaluation import (
     BenchOptions,
@@ -20,6 +19,8 @@ from toolzero.evaluation import (
     get_benchmark,
     parse_benches,
 )
+
+from .eval_fakes import PlainTokenizer, ScriptedBackend
 
 OFFLINE = BenchOptions(download=False)
 # Benchmark spec -> the files it needs, relative to toolzero's cache (each module's layout).
