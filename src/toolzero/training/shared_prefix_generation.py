@@ -186,21 +186,27 @@ class SharedPrefixGenerationMixin:
         """Why this round takes TRL's generation path unchanged (logged once), or None."""
         if not self.shared_prefix_generation:
             return "off"
-        reason = None
-        wrapped = self.model_wrapped  # type: ignore[attr-defined]
-        if self.use_vllm or self.use_transformers_continuous_batching:  # type: ignore[attr-defined]
+        # trl 1.16 sets `use_transformers_continuous_batching` only on the transformers path.
+        engine = self.use_vllm or getattr(self, "use_transformers_continuous_batching", False)  # type: ignore[attr-defined]
+        if engine:
             reason = "vLLM and continuous batching do not call generate"
         elif images is not None or multimodal_fields:
             reason = "multimodal inputs are not supported"
-        elif not isinstance(wrapped, DistributedDataParallel) and (
-            self.accelerator.unwrap_model(wrapped) is not wrapped  # type: ignore[attr-defined]
-        ):
-            reason = f"the model is wrapped by {type(wrapped).__name__}, not DDP"
+        elif (wrapper := self.sharded_wrapper()) is not None:
+            reason = f"the model is wrapped by {wrapper}, not DDP"
         else:
             reason = prefix_cache_reason(unwrap_causal_lm(self.model))  # type: ignore[attr-defined]
         if reason is not None:
             self.log_generation_fallback(reason)
         return reason
+
+    def sharded_wrapper(self) -> str | None:
+        """The name of a wrapper other than DDP around the model (FSDP, DeepSpeed), or None."""
+        wrapped = self.model_wrapped  # type: ignore[attr-defined]
+        if isinstance(wrapped, DistributedDataParallel):
+            return None
+        unwrapped = self.accelerator.unwrap_model(wrapped)  # type: ignore[attr-defined]
+        return None if unwrapped is wrapped else type(wrapped).__name__
 
     def log_generation_fallback(self, reason: str) -> None:
         seen = self.__dict__.setdefault("_shared_prefix_generation_logged", set())
