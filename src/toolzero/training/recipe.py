@@ -129,6 +129,9 @@ class GrpoSection:
     deepspeed: str | None = None  # a DeepSpeed JSON config (e.g. ZeRO-3)
     score_completion_only: bool = True  # on CPU, LM head on completion tokens only
     shared_prefix: bool = True  # encode each prompt once per group (see shared_prefix.py)
+    # Prefill each prompt once per group in generation, then decode the group together
+    # (transformers path; vLLM keeps its own). Off: TRL's generation exactly.
+    shared_prefix_generation: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # any other GRPOConfig field
 
 

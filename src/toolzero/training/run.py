@@ -80,9 +80,16 @@ def prepare_run_dir(recipe: Recipe, resume: bool) -> Path:
 
 
 def train(
-    recipe: Recipe, resume: bool = False, model: Any = None, tokenizer: Any = None
+    recipe: Recipe,
+    resume: bool = False,
+    model: Any = None,
+    tokenizer: Any = None,
+    callbacks: list[Any] | None = None,
 ) -> RunResult:
-    """Train a recipe into its run folder; `model`/`tokenizer` skip loading when given."""
+    """Train a recipe into its run folder; `model`/`tokenizer` skip loading when given.
+
+    `callbacks`: extra `transformers.TrainerCallback`s (e.g. a benchmark's step clock).
+    """
     problems = check_environment(recipe)
     if problems:
         raise RecipeError(problems)
@@ -107,6 +114,8 @@ def train(
 
         model = load_model(recipe.model.name, weights_dtype(recipe))
     trainer = _make_trainer(recipe, run_dir, model, tokenizer, train_set, eval_set, args)
+    for callback in callbacks or []:
+        trainer.add_callback(callback)
     check_final_save(trainer)
     steps = trainer.args.max_steps
     _update_status(

@@ -68,6 +68,7 @@ __all__ = [
     "PrefixGroups",
     "SharedPrefixMixin",
     "find_prefix_groups",
+    "prefix_cache_reason",
     "shared_prefix_logps",
     "unsupported_reason",
 ]
@@ -80,9 +81,13 @@ def causal_lm(model: Any) -> Any:
     return model.get_base_model() if hasattr(model, "get_base_model") else model
 
 
-def unsupported_reason(model: Any) -> str | None:
-    """Why `shared_prefix_logps` cannot run this model exactly, or None."""
-    base = causal_lm(model)
+def prefix_cache_reason(base: Any) -> str | None:
+    """Why a prompt's key/value states cannot be computed once and shared, or None.
+
+    Shared by training (`unsupported_reason`) and generation (`shared_prefix_generation`):
+    `base` must be a decoder-only transformers causal LM whose cache holds plain
+    attention keys and values, with causal attention over the prompt.
+    """
     config = getattr(base, "config", None)
     if config is None or not hasattr(base, "get_output_embeddings"):
         return f"{type(base).__name__} is not a transformers causal LM"
@@ -93,15 +98,23 @@ def unsupported_reason(model: Any) -> str | None:
         return "encoder-decoder models have no shared causal prefix"
     if getattr(text, "use_bidirectional_attention", False):
         return "bidirectional attention lets prompt tokens see the completion"
+    layers = DynamicCache(config=text).layers
+    odd = {type(layer).__name__ for layer in layers if type(layer) not in SUPPORTED_CACHE_LAYERS}
+    if odd:
+        return f"cache layers {sorted(odd)} are not plain attention key/value caches"
+    return None
+
+
+def unsupported_reason(model: Any) -> str | None:
+    """Why `shared_prefix_logps` cannot run this model exactly, or None."""
+    base = causal_lm(model)
+    if (reason := prefix_cache_reason(base)) is not None:
+        return reason
     if (reason := checkpointing_reason(base)) is not None:
         return reason
     head = base.get_output_embeddings()
     if type(head) is not torch.nn.Linear:
         return f"the LM head is a {type(head).__name__} (e.g. LoRA on lm_head), not a plain Linear"
-    layers = DynamicCache(config=text).layers
-    odd = {type(layer).__name__ for layer in layers if type(layer) not in SUPPORTED_CACHE_LAYERS}
-    if odd:
-        return f"cache layers {sorted(odd)} are not plain attention key/value caches"
     return None
 
 

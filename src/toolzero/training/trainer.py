@@ -3,7 +3,8 @@
 It does not fork the trainer: `GRPOConfig` gets every setting from the recipe, rewards
 come from `toolzero.rewards.adapters`, and a subclass overrides one method of trl 1.16,
 `_generate_single_turn`, to end a completion's turn right after its stop string (see
-`stopping`); `SharedPrefixMixin` (see `shared_prefix`) overrides the log-prob method.
+`stopping`); `SharedPrefixMixin` (see `shared_prefix`) overrides the log-prob method and
+`SharedPrefixGenerationMixin` (see `shared_prefix_generation`) prefills each prompt once.
 
 Batch arithmetic: an optimizer step trains on `prompts_per_step x num_generations`
 completions over all processes, in `gradient_accumulation_steps` micro-batches, so
@@ -28,6 +29,7 @@ from trl import GRPOConfig, GRPOTrainer
 from toolzero import run_folder
 from toolzero.training.recipe import Recipe
 from toolzero.training.shared_prefix import SharedPrefixMixin
+from toolzero.training.shared_prefix_generation import SharedPrefixGenerationMixin
 from toolzero.training.stopping import (
     add_end_of_turn_to_eos,
     finish_turns,
@@ -82,13 +84,14 @@ def score_only_completion_tokens() -> None:
         trl_utils._use_triton = _always_compact
 
 
-class ToolzeroGRPOTrainer(SharedPrefixMixin, GRPOTrainer):
+class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTrainer):
     """`GRPOTrainer` whose stopped completions end their turn (trl 1.16 private method).
 
     The transformers and vLLM paths both go through `stopping.finish_turns`, so the same
     text gives the same ids (and vLLM's log-probs stay aligned with them). It also logs
-    the generation time of each step as `timing/generate_s`, and (through
-    `SharedPrefixMixin`) encodes each prompt once per group for the log-probs.
+    the generation time of each step as `timing/generate_s`, and encodes each prompt once
+    per group: for the log-probs (`SharedPrefixMixin`) and, on the transformers path, in
+    generation's prefill (`SharedPrefixGenerationMixin`).
     """
 
     stop_tail: Callable[[list[int]], bool] | None = None
@@ -292,4 +295,5 @@ def build_trainer(
         trainer.add_callback(RewardProgress())
     trainer.stop_tail = make_stop_tail(tokenizer, stops) if stops else None
     trainer.shared_prefix = recipe.grpo.shared_prefix
+    trainer.shared_prefix_generation = recipe.grpo.shared_prefix_generation
     return trainer
