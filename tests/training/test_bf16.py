@@ -110,16 +110,19 @@ def test_cpu_recipes_use_auto_and_gpu_recipes_keep_true() -> None:
 # --- a GRPO step: where autocast applies, what stays fp32 -------------------------------
 
 
-@pytest.mark.parametrize(("flags", "compute"), [([], torch.float32), (["amx_bf16"], torch.bfloat16)])
+@pytest.mark.parametrize("flags", [None, [], ["amx_bf16"]], ids=["this-cpu", "no-bf16", "amx"])
 def test_a_tiny_grpo_step_computes_in_bf16_only_where_the_cpu_has_it(
-    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags, compute
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags
 ) -> None:
-    """`grpo.bf16: auto` (the quickstart's) on a CPU with and without native bf16 (the
-    detection is faked: this machine's CPU may have neither). With it, generation and the
-    log-prob forward both run their linear layers in bf16 (trl 1.16 generates outside
-    accelerate's autocast; the trainer adds it), while the weights, the LoRA adapters
-    and AdamW's moments stay fp32."""
-    monkeypatch.setattr(precision_module, "cpu_fast_bf16", lambda: flags)
+    """`grpo.bf16: auto` (the quickstart's) on this CPU as detected, and on a CPU faked
+    without and with native bf16. With it, generation and the log-prob forward both run
+    their linear layers in bf16 (trl 1.16 generates outside accelerate's autocast; the
+    trainer adds it), while the weights, the LoRA adapters and AdamW's moments stay fp32."""
+    if flags is None:
+        flags = precision_module.cpu_fast_bf16()
+    else:
+        monkeypatch.setattr(precision_module, "cpu_fast_bf16", lambda: flags)
+    compute = torch.bfloat16 if flags else torch.float32
     seen: set[tuple[bool, torch.dtype]] = set()
     trainers, names, weights = [], [], set()  # before the end merges the adapters
 

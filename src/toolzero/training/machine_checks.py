@@ -12,7 +12,8 @@ check the optional packages such a recipe needs here (vllm, deepspeed, and each
 
 A recipe validated on one machine for another (`toolzero train --dry-run` on a laptop for a
 cluster) skips them with `--skip-machine-checks` or `run.machine_checks: false`.
-torch is imported only when the recipe asks for a GPU, so a CPU recipe's dry run stays fast.
+torch is imported only when the recipe asks for a GPU (or for `grpo.bf16: true`), so a CPU
+recipe's dry run stays fast.
 """
 
 from __future__ import annotations
