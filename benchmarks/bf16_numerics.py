@@ -29,6 +29,7 @@ import math
 import tempfile
 import time
 from contextlib import nullcontext
+from pathlib import Path
 
 
 def load(model_name: str, folder: str):
@@ -53,7 +54,7 @@ def samples(model, tokenizer, count: int, source: str, max_new: int, seed: int):
     from toolzero.training.prompts import load_recipe_examples, prompt_rows
     from toolzero.training.recipe import load_recipe
 
-    recipe = load_recipe("recipes/quickstart.yaml")
+    recipe = load_recipe(Path(__file__).resolve().parents[1] / "recipes" / "quickstart.yaml")
     examples = load_recipe_examples("synthetic", count, seed)
     rows = prompt_rows(examples, tokenizer, recipe.model.protocol, recipe.model.prefill)
     tokenizer.padding_side = "left"
