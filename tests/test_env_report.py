@@ -69,9 +69,27 @@ def test_render_lists_versions_devices_and_problems() -> None:
         "- NVIDIA driver: 580.159.03",
         "  - 0: NVIDIA H200, 139.8 GiB, sm_90",
         "- bf16: CUDA yes; CPU avx512_bf16, amx_bf16",
+        "- compute with grpo.bf16=auto: bf16 autocast (grpo.bf16 is auto and the GPU has bf16)",
         "- vllm 0.31.0 declares x",
     ):
         assert line in text.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("cuda_bf16", "cpu_bf16", "expected"),
+    [
+        (True, [], "bf16 autocast (grpo.bf16 is auto and the GPU has bf16)"),
+        (False, ["avx512_bf16"], "fp32 (grpo.bf16 is auto and the GPU has no bf16"),
+        (None, ["avx512_bf16"], "bf16 autocast (grpo.bf16 is auto and this CPU has avx512_bf16)"),
+        (None, ["amx_bf16"], "bf16 autocast (grpo.bf16 is auto and this CPU has amx_bf16)"),
+        (None, [], "fp32 (grpo.bf16 is auto and this CPU has no AVX-512 BF16 or AMX-BF16"),
+    ],
+)
+def test_env_says_what_bf16_auto_picks(cuda_bf16, cpu_bf16, expected) -> None:
+    """A GPU decides by its own bf16; the CPU needs a native bf16 instruction set."""
+    report = EnvReport("3.12", "Linux", {}, None, cuda_bf16=cuda_bf16, cpu_bf16=cpu_bf16)
+    (line,) = [x for x in render(report).splitlines() if x.startswith("- compute with")]
+    assert line.startswith(f"- compute with grpo.bf16=auto: {expected}")
 
 
 @pytest.mark.slow  # imports torch and transformers' GGUF loader

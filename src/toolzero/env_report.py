@@ -27,7 +27,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from toolzero.machine import CudaStatus, cpu_bf16_flags, why_no_cuda
+from toolzero.machine import CudaStatus, cpu_fast_bf16, why_no_cuda
 
 PACKAGES = (
     "toolzero",
@@ -167,7 +167,7 @@ def collect() -> EnvReport:
         cuda=cuda,
         devices=devices,
         cuda_bf16=cuda_bf16,
-        cpu_bf16=cpu_bf16_flags(),
+        cpu_bf16=cpu_fast_bf16(),
     )
     report.problems = package_problems(versions, declared_requirements) + cuda_problems(cuda)
     gguf = gguf_problem() if versions["transformers"] else None
@@ -193,6 +193,18 @@ def _cuda_facts() -> tuple[CudaStatus, list[str], bool | None]:
     return status, devices, bf16
 
 
+def auto_precision(report: EnvReport) -> str:
+    """What `grpo.bf16: auto` picks here, by the rule training applies, and why."""
+    from toolzero.training.precision import compute_precision
+    from toolzero.training.recipe import Recipe
+
+    on_gpu = report.cuda_bf16 is not None
+    choice = compute_precision(
+        Recipe(), cpu=not on_gpu, cpu_bf16=report.cpu_bf16, cuda_bf16=report.cuda_bf16
+    )
+    return f"{'bf16 autocast' if choice.bf16 else 'fp32'} ({choice.why})"
+
+
 def render(report: EnvReport) -> str:
     """Markdown-ish text for a bug report."""
     cuda = report.cuda
@@ -215,6 +227,7 @@ def render(report: EnvReport) -> str:
         ]
     cuda_bf16 = {True: "yes", False: "no", None: "no CUDA device"}[report.cuda_bf16]
     lines.append(f"- bf16: CUDA {cuda_bf16}; CPU {', '.join(report.cpu_bf16) or 'no bf16 flags'}")
+    lines.append(f"- compute with grpo.bf16=auto: {auto_precision(report)}")
     lines += ["", "### Problems", ""]
     lines += [f"- {p}" for p in report.problems] or ["- none found"]
     return "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
 """What this machine has for training: CUDA as torch sees it, the NVIDIA driver, bf16.
 
-Read by the recipe's machine checks (`toolzero.training.machine_checks`) and by
-`toolzero env`. torch is imported only inside `cuda_status`. Imports nothing of ours.
+Read by the recipe's machine checks (`toolzero.training.machine_checks`), the compute
+precision (`toolzero.training.precision`) and `toolzero env`. torch is imported only
+inside functions. Imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -112,6 +113,10 @@ def why_no_cuda(status: CudaStatus) -> str:
     )
 
 
+# The x86 instruction sets that multiply bf16 natively (Intel Cooper Lake / Sapphire Rapids
+# and later, AMD Zen 4 and later). Without them torch still runs bf16, but converts it in
+# software: on this project's AVX2-only AMD EPYC (Zen 3) a 512x1024 @ 1024x1024 bf16
+# linear took ~4x as long as fp32, and a 1024x1024 matmul under autocast far longer.
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
@@ -130,3 +135,44 @@ def cpu_bf16_flags(path: Path = Path("/proc/cpuinfo")) -> list[str]:
             flags = set(line.partition(":")[2].split())
             return [f for f in CPU_BF16_FLAGS if f in flags]
     return []
+
+
+def torch_cpu_bf16() -> list[str]:
+    """The same instruction sets as torch's CPU helpers see them (CPUID, via cpuinfo).
+
+    For systems without /proc/cpuinfo (macOS, Windows). The helpers are private in torch
+    2.13 (`torch.cpu._is_avx512_bf16_supported`, `_is_amx_tile_supported`), so a torch
+    without them reads as no bf16.
+    """
+    import torch
+
+    checks = {"avx512_bf16": "_is_avx512_bf16_supported", "amx_bf16": "_is_amx_tile_supported"}
+    out = []
+    for flag, name in checks.items():
+        check = getattr(torch.cpu, name, None)
+        try:
+            if check is not None and check():
+                out.append(flag)
+        except Exception:  # a helper that cannot answer on this platform
+            continue
+    return out
+
+
+def cpu_fast_bf16(path: Path = Path("/proc/cpuinfo")) -> list[str]:
+    """This CPU's native bf16 instruction sets: empty when bf16 would be emulated (slow).
+
+    /proc/cpuinfo is the source where it exists: it lists a flag only when the kernel
+    also supports it (AMX needs kernel support for its tile state), which torch's CPUID
+    check does not see. Elsewhere torch's own check answers.
+    """
+    if path.exists():
+        return cpu_bf16_flags(path)
+    return torch_cpu_bf16()
+
+
+def why_no_cpu_bf16() -> str:
+    """One clause saying why bf16 compute on this CPU would not pay."""
+    return (
+        "this CPU has no AVX-512 BF16 or AMX-BF16 instructions (flags avx512_bf16 / amx_bf16), "
+        "so torch would emulate bf16, slower than fp32"
+    )

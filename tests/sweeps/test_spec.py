@@ -144,11 +144,11 @@ def test_machine_checks_run_as_each_recipe_says(tmp_path: Path) -> None:
 
     if cuda_status().available:
         pytest.skip("this machine has a usable CUDA GPU")
-    path = write_sweep(tmp_path, grid={"grpo.bf16": [False, True]})
+    path = write_sweep(tmp_path, grid={"model.dtype": ["float32", "float16"]})
     with pytest.raises(SweepError) as caught:
         load_sweep(path)
     (problem,) = caught.value.problems
-    assert problem.startswith("bf16-True: grpo.bf16: this recipe needs a CUDA GPU")
+    assert problem.startswith("dtype-float16: model.dtype=float16: this recipe needs a CUDA GPU")
     load_sweep(path, ["run.machine_checks=false"])
 
 

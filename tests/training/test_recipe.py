@@ -111,6 +111,12 @@ def test_overrides_nest_without_touching_the_input() -> None:
             {"evaluation": {"data_dirs": {"hammer": ""}}},
             ["evaluation.data_dirs.hammer: expected a folder path, got ''"],
         ),
+        ({"grpo": {"bf16": "always"}}, ["grpo.bf16: 'always' is not one of auto, true, false"]),
+        ({"grpo": {"bf16": 1}}, ["grpo.bf16: expected bool | str, got 1"]),
+        (
+            {"grpo": {"bf16": True, "extra": {"fp16": True}}},
+            ["grpo.bf16: true together with grpo.extra.fp16: true; pick one"],
+        ),
     ],
 )
 def test_each_problem_names_field_and_fix(raw: dict, expected: list[str]) -> None:
@@ -296,3 +302,9 @@ def test_synthetic_specs_with_count_and_seed_fields_load():
 
     examples = load_recipe_examples("synthetic:heldout:8:3", limit=4, seed=0)
     assert len(examples) == 4 and all(e.source.startswith("synthetic") for e in examples)
+
+
+@pytest.mark.parametrize(("text", "value"), [("auto", "auto"), ("true", True), ("false", False)])
+def test_bf16_takes_auto_true_or_false_and_defaults_to_auto(text: str, value: object) -> None:
+    assert recipe_from_dict({"grpo": {"max_steps": 2}}).grpo.bf16 == "auto"
+    assert load_recipe(None, [f"grpo.bf16={text}", "grpo.max_steps=2"]).grpo.bf16 == value

@@ -32,7 +32,10 @@ from toolzero.user_files import yaml_problem
 @dataclass
 class ModelSection:
     name: str = "gemma-3-270m"  # a Hub id, a local folder, or an embedded model name
-    dtype: str = "float32"  # float32 on CPU; bfloat16 on GPUs (full fine-tuning: see precision)
+    # The weights' storage dtype. float32 on CPUs (bf16 speed comes from grpo.bf16's
+    # autocast; bf16 weights there made generation slower); bfloat16 halves a LoRA run's
+    # frozen base on GPUs (full fine-tuning keeps fp32 master weights: see precision).
+    dtype: str = "float32"
     protocol: str = "compact"  # toolrl | native | compact (see toolzero.protocol.chat)
     prefill: str = "<think>"  # appended to the prompt; put back before scoring
     stop_strings: list[str] = field(default_factory=lambda: ["</tool_call>", "</response>"])
@@ -120,7 +123,12 @@ class GrpoSection:
     warmup_steps: float = 0.0  # a count, or a fraction of the run when < 1
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
-    bf16: bool = False
+    # bf16 mixed precision (autocast) for generation, log-probs and backward; weights,
+    # LoRA adapters and optimizer state stay as loaded (fp32 with model.dtype float32).
+    # auto: where the hardware multiplies bf16 natively (a bf16 GPU, or a CPU with
+    # AVX-512 BF16 / AMX), fp32 elsewhere, one log line says which; true: required (an
+    # error before loading on hardware without it); false: pure fp32, for comparison.
+    bf16: bool | str = "auto"
     gradient_checkpointing: bool = False
     use_vllm: bool = False
     vllm_mode: str = "colocate"

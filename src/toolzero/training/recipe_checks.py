@@ -183,6 +183,13 @@ def _check_grpo(recipe: Recipe) -> list[str]:
             f"grpo.gradient_accumulation_steps: {g.gradient_accumulation_steps} does not divide the "
             f"{completions} completions per step (prompts_per_step x num_generations); pick a divisor"
         )
+    if g.bf16 not in (True, False, "auto"):
+        out.append(f"grpo.bf16: {g.bf16!r} is not one of auto, true, false; pick one of them")
+    if g.bf16 is True and g.extra.get("fp16"):
+        out.append(
+            "grpo.bf16: true together with grpo.extra.fp16: true; pick one mixed precision "
+            "(set grpo.bf16=false for fp16)"
+        )
     if g.epsilon_high is not None and g.epsilon_high < g.epsilon:
         out.append(
             f"grpo.epsilon_high: {g.epsilon_high} is below grpo.epsilon {g.epsilon}; raise it"

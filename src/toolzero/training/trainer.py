@@ -3,7 +3,8 @@
 It does not fork the trainer: `GRPOConfig` gets every setting from the recipe, rewards
 come from `toolzero.rewards.adapters`, and a subclass overrides one method of trl 1.16,
 `_generate_single_turn`, to end a completion's turn right after its stop string (see
-`stopping`); `SharedPrefixMixin` (see `shared_prefix`) overrides the log-prob method and
+`stopping`) and to generate under the run's mixed precision (see `precision`);
+`SharedPrefixMixin` (see `shared_prefix`) overrides the log-prob method and
 `SharedPrefixGenerationMixin` (see `shared_prefix_generation`) prefills each prompt once.
 
 Batch arithmetic: an optimizer step trains on `prompts_per_step x num_generations`
@@ -21,12 +22,14 @@ import os
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trl import GRPOConfig, GRPOTrainer
 
 from toolzero import run_folder
+from toolzero.training.precision import compute_precision, weights_dtype
 from toolzero.training.recipe import Recipe
 from toolzero.training.shared_prefix import SharedPrefixMixin
 from toolzero.training.shared_prefix_generation import SharedPrefixGenerationMixin
@@ -97,13 +100,28 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
     stop_tail: Callable[[list[int]], bool] | None = None
     turn_end: int | None = None
 
+    def generation_precision(self) -> AbstractContextManager[Any]:
+        """The mixed-precision context for transformers' `generate`, as for the forward.
+
+        With `bf16` accelerate wraps the prepared model's `forward` (and trl its log-prob
+        forward) in `torch.autocast`, but trl 1.16 generates through the unwrapped model's
+        `generate`, which under PEFT calls the inner model's forward: outside autocast,
+        so generation ran in fp32. This gives it accelerate's own context (a no-op
+        without mixed precision). vLLM and continuous batching are left alone: they set
+        their own dtypes.
+        """
+        if self.use_vllm or self.use_transformers_continuous_batching:
+            return nullcontext()
+        return self.accelerator.autocast()
+
     def _generate_single_turn(
         self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False
     ):  # type: ignore[no-untyped-def]
         start = time.perf_counter()
-        ids, logprobs = super()._generate_single_turn(
-            prompt_ids, images, multimodal_fields, num_generations, has_tool_images
-        )
+        with self.generation_precision():
+            ids, logprobs = super()._generate_single_turn(
+                prompt_ids, images, multimodal_fields, num_generations, has_tool_images
+            )
         mode = "train" if self.model.training else "eval"
         self._metrics[mode]["timing/generate_s"].append(time.perf_counter() - start)
         if self.stop_tail is None:
@@ -171,6 +189,8 @@ def build_grpo_config(
             "accumulation steps; change grpo.prompts_per_step or grpo.gradient_accumulation_steps"
         )
     cpu = on_cpu(recipe)
+    precision = compute_precision(recipe, cpu)
+    logger.info(precision.describe(weights_dtype(recipe)))
     generation_kwargs = dict(g.extra.get("generation_kwargs") or {})
     if g.use_vllm:
         stops = vllm_stop_kwargs(recipe.model.stop_strings, stop_ids or ())
@@ -199,7 +219,7 @@ def build_grpo_config(
         "warmup_steps": g.warmup_steps,
         "weight_decay": g.weight_decay,
         "max_grad_norm": g.max_grad_norm,
-        "bf16": g.bf16 and not cpu,
+        "bf16": precision.bf16,
         checkpointing_field(): g.gradient_checkpointing and not cpu,
         "use_cpu": cpu,
         "use_vllm": g.use_vllm,
