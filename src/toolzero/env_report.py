@@ -58,6 +58,8 @@ class EnvReport:
     devices: list[str] = field(default_factory=list)
     cuda_bf16: bool | None = None
     cpu_bf16: list[str] = field(default_factory=list)
+    # why executed tools cannot be sandboxed here (toolzero.environments.sandbox), or None
+    sandbox: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -154,6 +156,7 @@ def cuda_problems(cuda: CudaStatus | None) -> list[str]:
 def collect() -> EnvReport:
     """Read this machine: versions, CUDA, devices, bf16, and the problems they show."""
     import toolzero
+    from toolzero.environments.sandbox import sandbox_problem
     from toolzero.models import gguf_problem
 
     versions = {name: installed_version(name) for name in PACKAGES}
@@ -168,6 +171,7 @@ def collect() -> EnvReport:
         devices=devices,
         cuda_bf16=cuda_bf16,
         cpu_bf16=cpu_fast_bf16(),
+        sandbox=sandbox_problem(),
     )
     report.problems = package_problems(versions, declared_requirements) + cuda_problems(cuda)
     gguf = gguf_problem() if versions["transformers"] else None
@@ -228,6 +232,7 @@ def render(report: EnvReport) -> str:
     cuda_bf16 = {True: "yes", False: "no", None: "no CUDA device"}[report.cuda_bf16]
     lines.append(f"- bf16: CUDA {cuda_bf16}; CPU {', '.join(report.cpu_bf16) or 'no bf16 flags'}")
     lines.append(f"- compute with grpo.bf16=auto: {auto_precision(report)}")
+    lines.append(f"- sandbox for executed tools: {report.sandbox or 'ready (bubblewrap)'}")
     lines += ["", "### Problems", ""]
     lines += [f"- {p}" for p in report.problems] or ["- none found"]
     return "\n".join(lines) + "\n"
