@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,6 @@ from toolzero.evaluation.acebench.data import (
 )
 from toolzero.protocol.types import ToolCall
 
-REPO_SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 ALL_PHRASES = (
     '["There is incorrect value (v) for the parameters (k) in the conversation history."]',
     '["Missing necessary parameters (key1, key2) for the api (ApiName)"]',
@@ -38,9 +36,9 @@ ALL_PHRASES = (
 
 
 @pytest.fixture(scope="module")
-def ace_dir() -> Path:
-    """The shared samples: $TOOLZERO_SHARED_DATA (worktrees) or ../shared/data, else skip."""
-    root = Path(os.environ.get("TOOLZERO_SHARED_DATA") or REPO_SHARED)
+def ace_dir(shared_data: Path) -> Path:
+    """The shared samples (conftest's `shared_data`: $TOOLZERO_SHARED_DATA or ../shared/data), else skip."""
+    root = shared_data
     if not (root / "acebench").is_dir():
         pytest.skip(f"ACEBench samples not present at {root / 'acebench'} (set TOOLZERO_SHARED_DATA)")
     return root / "acebench"

@@ -8,7 +8,6 @@ table for Hammer's own `example_eval.jsonl` — never from our scorer's output.
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 from collections import Counter
 from itertools import pairwise
@@ -30,13 +29,12 @@ SAMPLE_SETS = ("sealtool", "toolalpaca", "apibank_l1", "apibank_l2")
 COUNTS = (
     "gold_calls", "predicted_calls", "correct_calls", "gold_params", "predicted_params", "param_hits",
 )  # fmt: skip
-REPO_SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 @pytest.fixture(scope="module")
-def hammer_dir() -> Path:
-    """The shared samples: $TOOLZERO_SHARED_DATA (worktrees) or ../shared/data, else skip."""
-    root = Path(os.environ.get("TOOLZERO_SHARED_DATA") or REPO_SHARED)
+def hammer_dir(shared_data: Path) -> Path:
+    """The shared samples (conftest's `shared_data`: $TOOLZERO_SHARED_DATA or ../shared/data), else skip."""
+    root = shared_data
     if not (root / "hammer").is_dir():
         pytest.skip(f"Hammer samples not present at {root / 'hammer'} (set TOOLZERO_SHARED_DATA)")
     return root / "hammer"
