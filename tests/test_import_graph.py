@@ -32,6 +32,7 @@ import toolzero
 # Bottom first. A layer may import only layers before it (and itself).
 LAYERS = (
     "errors",
+    "lazy",
     "user_files",
     "run_folder",
     "machine",

@@ -76,11 +76,11 @@ def reference_answer(item) -> str:
 def oracle_script(name: str, options: BenchOptions, sub: list[str]):
     """prompt -> the reference answer, for every item the benchmark would show."""
     from toolzero.data.report import DataReport
-    from toolzero.evaluation.registry import _resolve
+    from toolzero.lazy import resolve
 
     if name in ("bfcl", "bamboogle"):
         return lambda prompt: NO_CALL  # right on irrelevance; BFCL/Bamboogle oracles elsewhere
-    bench = _resolve(REGISTRY[name].run.rsplit(".", 1)[0])
+    bench = resolve(REGISTRY[name].run.rsplit(".", 1)[0])
     renderer = ModelUnderTest(ScriptedBackend(str), PlainTokenizer(), SETTINGS)
     answers = {}
     for items in bench.load(sub, options, LIMIT, DataReport()).values():

@@ -11,12 +11,11 @@ Adding an environment is one `register(EnvironmentRecord(...))` here plus its mo
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from toolzero.errors import UserError
+from toolzero.lazy import resolve
 from toolzero.user_files import BadInputError
 
 if TYPE_CHECKING:
@@ -59,7 +58,7 @@ def get_environment_record(name: str) -> EnvironmentRecord:
 
 def make_environment(name: str, **options: Any) -> Environment:
     """The environment `name`, built with its options."""
-    return _resolve(get_environment_record(name).make)(**options)
+    return resolve(get_environment_record(name).make)(**options)
 
 
 def environment_tasks(name: str, n: int, seed: int = 0, split: str = "train") -> list[Example]:
@@ -69,12 +68,7 @@ def environment_tasks(name: str, n: int, seed: int = 0, split: str = "train") ->
         raise BadInputError(
             f"environment {name}: split must be one of {record.splits}, got {split!r}"
         )
-    return _resolve(record.tasks)(n, seed=seed, split=split)
-
-
-def _resolve(reference: str) -> Callable[..., Any]:
-    module, _, attribute = reference.partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    return resolve(record.tasks)(n, seed=seed, split=split)
 
 
 _ENV = "toolzero.environments"

@@ -17,7 +17,6 @@ the record to name, when it needs several).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from toolzero.errors import UserError
 from toolzero.evaluation import sections
 from toolzero.evaluation.acebench.data import ACEBENCH_CATEGORIES
+from toolzero.lazy import resolve
 from toolzero.user_files import BadInputError
 
 if TYPE_CHECKING:
@@ -119,14 +119,14 @@ class Benchmark:
                 f"--bench {self.name}:{','.join(sub)}: {self.name} takes no sub-selection"
             )
         if self.check:
-            _resolve(self.check)(sub, options)
+            resolve(self.check)(sub, options)
 
     @property
     def short_title(self) -> str:
         return self.title.split(" (")[0]
 
     def run_bench(self, ctx: RunContext) -> dict[str, Any]:
-        return _resolve(self.run)(ctx)
+        return resolve(self.run)(ctx)
 
     def score(
         self, predictions: str | Path, sub: list[str], options: BenchOptions, out: Path
@@ -136,15 +136,7 @@ class Benchmark:
                 f"eval score: {self.name} cannot be scored without a model; choose one of "
                 f"{', '.join(SCORABLE)}"
             )
-        return _resolve(self.score_predictions)(predictions, sub, options, out)
-
-
-def _resolve(reference: str) -> Callable[..., Any]:
-    module, _, path = reference.partition(":")
-    target: Any = importlib.import_module(module)
-    for attr in path.split("."):
-        target = getattr(target, attr)
-    return target
+        return resolve(self.score_predictions)(predictions, sub, options, out)
 
 
 REGISTRY: dict[str, Benchmark] = {}
