@@ -5,7 +5,7 @@ import json
 import pytest
 
 from toolzero.errors import ConfigError
-from toolzero.rewards import PRESET_NAMES, build_preset, get_preset
+from toolzero.rewards import PRESET_NAMES, PRESETS, build_preset, get_preset
 
 CALL = {"name": "get_weather", "parameters": {"city": "Paris", "days": 1}}
 REF = f"<think> plan </think>\n<tool_call>\n{json.dumps(CALL)}\n</tool_call>"
@@ -174,7 +174,7 @@ def test_build_preset_reports_every_problem_as_a_list():
     with pytest.raises(ConfigError) as err:
         build_preset({"preset": "nope"})
     assert err.value.problems == [
-        f"reward.preset: 'nope' is unknown; choose one of {', '.join(PRESET_NAMES)}"
+        f"reward.preset: 'nope' is unknown; choose one of {', '.join(PRESETS)}"
     ]
 
 

@@ -130,6 +130,20 @@ class Environment:
             )
         return EpisodeState(example, self.new_world(example))
 
+    def task_problems(self, examples: Sequence[Example], limit: int = 5) -> list[str]:
+        """Why examples cannot start an episode here (`reset` refuses them: tools this
+        environment cannot execute, a missing world key), at most `limit` lines: checked
+        before training starts, so a wrong data set fails before the model loads."""
+        problems = []
+        for example in examples:
+            try:
+                self.reset(example)
+            except UserError as refusal:
+                problems.append(f"data: {refusal}; use tasks made for it (env:{self.name})")
+        if len(problems) > limit:
+            problems = [*problems[:limit], f"... and {len(problems) - limit} more"]
+        return problems
+
     def new_world(self, example: Example) -> Any:
         """The mutable data one episode acts on (None when the tools need none)."""
         return None

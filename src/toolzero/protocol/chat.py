@@ -15,11 +15,12 @@ module never imports transformers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from toolzero.protocol.compact_format import compact_prompt_messages
+from toolzero.protocol.compact_format import compact_prompt_messages, render_compact_dialogue
 from toolzero.protocol.toolrl_format import render_system_prompt, toolrl_prompt_messages
-from toolzero.protocol.types import Example
+from toolzero.protocol.types import Example, Message
 
 # Chat end-of-turn tokens that end generation alongside the tokenizer's eos (training and
 # every evaluation backend use this one list, so both stop on the same ids).
@@ -86,11 +87,74 @@ def render_prompt(
     return text + prefill
 
 
+# A placeholder assistant turn: found again in the rendered template to cut around it.
+_TURN_MARK = "\x00toolzero-model-turn\x00"
+
+
+def render_observations(results: Sequence[tuple[str, str]], protocol: Protocol) -> str:
+    """Tool results as one user turn's text, in the protocol's own form.
+
+    `results` are `(tool name, content)` pairs in call order. `toolrl`: one `<obs> ... </obs>`
+    line each (ToolRL's dialogue form); `compact`: `Tool result: ...` lines, as its prompt
+    shows past results.
+
+    >>> render_observations([("f", '{"a": 1}')], "toolrl")
+    '<obs> {"a": 1} </obs>'
+    >>> render_observations([("f", '{"a": 1}')], "compact")
+    'Tool result: {"a": 1}'
+    """
+    if protocol == "toolrl":
+        return "\n".join(f"<obs> {content} </obs>" for _, content in results)
+    if protocol == "compact":
+        return render_compact_dialogue([Message("tool", c, name=n) for n, c in results])
+    raise ValueError(f"render_observations: protocol {protocol!r} renders results as tool turns")
+
+
+def observation_turn_text(
+    tokenizer: Any,
+    results: Sequence[tuple[str, str]],
+    protocol: Protocol = "toolrl",
+    prefill: str = "",
+) -> tuple[str, str]:
+    """The text that follows a model turn which made calls: `(end_of_turn, rest)`.
+
+    `end_of_turn` is the chat template's end-of-turn text (e.g. `<end_of_turn>`; "" when the
+    template has none), which the model's turn may already end with; `rest` is the turn
+    carrying the tool results (the template's `tool` role under `native`, a user turn
+    with `render_observations` otherwise) and the reopened model turn, prefill included.
+    Cut out of the model's own chat template, so multi-turn episodes continue exactly as
+    a rendered dialogue would read.
+    """
+    if protocol == "native":
+        turns = [{"role": "tool", "name": n, "content": c} for n, c in results]
+    else:
+        turns = [{"role": "user", "content": render_observations(results, protocol)}]
+    messages = [
+        {"role": "user", "content": "?"},
+        {"role": "assistant", "content": _TURN_MARK},
+        *turns,
+    ]
+    kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": True}
+    if not getattr(tokenizer, "chat_template", None):
+        kwargs["chat_template"] = GEMMA_CHAT_TEMPLATE
+    text = tokenizer.apply_chat_template(messages, **kwargs)
+    at = text.find(_TURN_MARK)
+    if at < 0:
+        raise ValueError("the chat template drops assistant text; cannot place tool results")
+    after = text[at + len(_TURN_MARK) :]
+    for marker in END_OF_TURN_TOKENS:
+        if after.startswith(marker):
+            return marker, after[len(marker) :] + prefill
+    return "", after + prefill
+
+
 __all__ = [
     "GEMMA_CHAT_TEMPLATE",
     "PROTOCOLS",
     "Protocol",
+    "observation_turn_text",
     "prompt_messages",
+    "render_observations",
     "render_prompt",
     "render_system_prompt",
 ]

@@ -12,7 +12,9 @@ No torch, no trainer.
 
 from toolzero.rewards.adapters import trl_reward_functions, verl_compute_score
 from toolzero.rewards.inputs import Completion, Reference, read_reference
+from toolzero.rewards.episode import EpisodeRecord
 from toolzero.rewards.presets import (
+    EPISODE_PRESET_NAMES,
     FUNCTIONS,
     PRESET_NAMES,
     PRESETS,
@@ -24,11 +26,13 @@ from toolzero.rewards.presets import (
 from toolzero.rewards.schedules import as_schedule
 
 __all__ = [
+    "EPISODE_PRESET_NAMES",
     "FUNCTIONS",
     "PRESETS",
     "PRESET_NAMES",
     "Completion",
     "Component",
+    "EpisodeRecord",
     "Reference",
     "RewardPreset",
     "as_schedule",

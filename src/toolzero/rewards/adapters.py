@@ -8,7 +8,8 @@ and the others read their component's value from that result, so a preset of N c
 costs one scoring pass per batch, not N. Weights and ranges are applied here, from the
 preset (a component's weight, possibly a schedule): leave TRL's `reward_weights` unset
 (all 1). Each function reads the dataset column `reference` (and `tools`, the names on
-offer, where the data has it), and the step and total steps from `trainer_state`
+offer, where the data has it) — or, for an episode preset, the rollout's `episode` field
+(an `EpisodeRecord` per completion, see `toolzero.training.rollout`) — and the step and total steps from `trainer_state`
 (`global_step`, `max_steps`); the first function also logs the schedule values in force
 (`schedule/<component>.<param>`). No trainer import: any engine with the same calling
 convention can use them.
@@ -25,6 +26,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from toolzero.rewards.episode import EpisodeRecord
 from toolzero.rewards.presets import RewardPreset, get_preset
 
 
@@ -77,7 +79,13 @@ class BatchScorer:
         def reward(
             prompts: list, completions: list, completion_ids: list | None = None, **kwargs: Any
         ) -> list[float]:
-            if self.reference_column not in kwargs:
+            if self.preset.scores_episodes:
+                if "episode" not in kwargs:
+                    raise KeyError(
+                        f"reward {name!r} scores multi-turn episodes: it needs the rollout's "
+                        "`episode` field (train with an environment: environment.name)"
+                    )
+            elif self.reference_column not in kwargs:
                 raise KeyError(
                     f"reward {name!r} needs the dataset column {self.reference_column!r} "
                     f"(columns seen: {sorted(k for k in kwargs if k != 'trainer_state')})"
@@ -87,7 +95,11 @@ class BatchScorer:
             if first and log_metric is not None:
                 for key, value in self.preset.schedule_values(step, total).items():
                     log_metric(f"schedule/{key}", value)
-            scores = self.scores(completions, kwargs[self.reference_column], kwargs, step, total)
+            if self.preset.scores_episodes:
+                scores = self.episode_scores(kwargs["episode"], step, total)
+            else:
+                references = kwargs[self.reference_column]
+                scores = self.scores(completions, references, kwargs, step, total)
             return [s[name] for s in scores]
 
         reward.__name__ = reward.__qualname__ = name
@@ -111,6 +123,17 @@ class BatchScorer:
                 self.preset.score(text, ref, step, total, names)
                 for text, ref, names in zip(texts, references, tools, strict=True)
             ]
+            self._key = key
+        return self._scores
+
+
+    def episode_scores(
+        self, episodes: list[EpisodeRecord], step: int, total: int | None
+    ) -> list[dict[str, float]]:
+        """Every component's value for each episode of the batch (scored once)."""
+        key = (step, total, "episodes", tuple(episodes))
+        if key != self._key:
+            self._scores = [self.preset.score_episode(e, step, total) for e in episodes]
             self._key = key
         return self._scores
 

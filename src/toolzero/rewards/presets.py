@@ -20,6 +20,7 @@ from typing import Any
 
 from toolzero.errors import ConfigError
 from toolzero.rewards.correctness import correctness_reward
+from toolzero.rewards.episode import EPISODE_FUNCTIONS, EpisodeRecord
 from toolzero.rewards.format import format_reward, partial_format_reward
 from toolzero.rewards.grounding import grounding_reward
 from toolzero.rewards.inputs import Completion, ReferenceMode, read_reference
@@ -44,6 +45,9 @@ FUNCTIONS: dict[str, Callable[..., float]] = {
     "strict_tool": strict_tool_reward,
     "binary": binary_reward,
 }
+# Every component function a recipe can name: the text ones above, and the ones scoring
+# a whole multi-turn episode (`toolzero.rewards.episode`). A preset uses one kind.
+ALL_FUNCTIONS: dict[str, Callable[..., float]] = {**FUNCTIONS, **EPISODE_FUNCTIONS}
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,27 @@ class RewardPreset:
     def component_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.components)
 
+    @property
+    def scores_episodes(self) -> bool:
+        """True when the components score multi-turn episodes (see `score_episode`)."""
+        return any(c.function in EPISODE_FUNCTIONS for c in self.components)
+
+    def score_episode(
+        self, episode: EpisodeRecord, step: int = 0, total_steps: int | None = None
+    ) -> dict[str, float]:
+        """Score one multi-turn episode: each weighted component and their `total`.
+
+        >>> get_preset("episode-outcome").score_episode(EpisodeRecord(("...",), outcome_score=1.0))
+        {'outcome': 1.0, 'total': 1.0}
+        """
+        if not self.scores_episodes:
+            raise ValueError(f"preset {self.name!r} scores single completions; use score()")
+        out: dict[str, float] = {}
+        for name, function, params, weight in self._in_force(step, total_steps):
+            out[name] = weight * function(episode, **params)
+        out["total"] = sum(out.values())
+        return out
+
     def score(
         self,
         completion: str,
@@ -99,6 +124,10 @@ class RewardPreset:
         >>> get_preset("toolrl").score(ref, ref)
         {'format': 1.0, 'correctness': 3.0, 'total': 4.0}
         """
+        if self.scores_episodes:
+            raise ValueError(
+                f"preset {self.name!r} scores multi-turn episodes; use score_episode()"
+            )
         comp = completion_for(completion)
         ref = read_reference(reference, self.reference_mode, tools)
         out: dict[str, float] = {}
@@ -115,7 +144,7 @@ class RewardPreset:
             if len(self._resolved) > 4096:
                 self._resolved.clear()
             resolved = [
-                (c.name, FUNCTIONS[c.function], *c.resolve(step, total_steps))
+                (c.name, ALL_FUNCTIONS[c.function], *c.resolve(step, total_steps))
                 for c in self.components
             ]
             self._resolved[key] = resolved
@@ -246,6 +275,30 @@ def _make_presets() -> dict[str, RewardPreset]:
             (Component("binary", "binary", {"low": 0.0, "high": 1.0}),),
         ),
         RewardPreset(
+            "episode",
+            "Multi-turn episodes: the environment's outcome (share of checks passed), "
+            "ToolRL's format and correctness per turn against the reference trajectory, "
+            "and a cost for failed or extra calls.",
+            (
+                Component("outcome", "outcome", {"low": 0.0, "high": 1.0, "partial": True}),
+                Component("turn_format", "turn_format", {"partial": True}, 0.25),
+                Component(
+                    "turn_correctness",
+                    "turn_correctness",
+                    {"low": 0.0, "high": 1.0, "parser": "robust", "matching": "optimal",
+                     "values": "normalized"},
+                    0.5,
+                ),
+                Component("call_cost", "call_cost", {"per_failed": 0.1, "per_extra": 0.05}),
+            ),
+        ),
+        RewardPreset(
+            "episode-outcome",
+            "Multi-turn episodes, outcome only: 1 when every check of the environment "
+            "passed, else the share passed.",
+            (Component("outcome", "outcome", {"low": 0.0, "high": 1.0, "partial": True}),),
+        ),
+        RewardPreset(
             "toolzero",
             "Recommended: partial-credit format, robust fine-grained correctness with optimal "
             "matching, normalised values and a spurious-call penalty, and grounding (calls name "
@@ -274,7 +327,10 @@ def _make_presets() -> dict[str, RewardPreset]:
 
 
 PRESETS: dict[str, RewardPreset] = _make_presets()
-PRESET_NAMES: tuple[str, ...] = tuple(PRESETS)
+# Presets that score one completion against a reference (every engine, `toolzero reward`);
+# those scoring multi-turn episodes (training with an environment) are listed apart.
+PRESET_NAMES: tuple[str, ...] = tuple(n for n, p in PRESETS.items() if not p.scores_episodes)
+EPISODE_PRESET_NAMES: tuple[str, ...] = tuple(n for n, p in PRESETS.items() if p.scores_episodes)
 
 
 def get_preset(name: str | RewardPreset) -> RewardPreset:
@@ -285,7 +341,7 @@ def get_preset(name: str | RewardPreset) -> RewardPreset:
         return PRESETS[name]
     except KeyError:
         raise ValueError(
-            f"unknown reward preset {name!r}; choose one of: {', '.join(PRESET_NAMES)}"
+            f"unknown reward preset {name!r}; choose one of: {', '.join(PRESETS)}"
         ) from None
 
 
@@ -306,7 +362,7 @@ def build_preset(config: Mapping[str, Any]) -> RewardPreset:
     name = config.get("preset", "toolzero")
     if name not in PRESETS:
         raise ConfigError(
-            [f"reward.preset: {name!r} is unknown; choose one of {', '.join(PRESET_NAMES)}"],
+            [f"reward.preset: {name!r} is unknown; choose one of {', '.join(PRESETS)}"],
             "reward",
         )
     base = PRESETS[name]
@@ -324,6 +380,13 @@ def build_preset(config: Mapping[str, Any]) -> RewardPreset:
         problems.append(f"reward.reference_mode: {mode!r}; use 'toolrl' or 'robust'")
     if not comps:
         problems.append("reward: no components left")
+    kinds = {c.function in EPISODE_FUNCTIONS for c in comps.values()}
+    if len(kinds) > 1:
+        problems.append(
+            "reward.components: mixes episode components "
+            f"({', '.join(sorted(EPISODE_FUNCTIONS))}) with single-completion ones; "
+            "a preset scores one or the other"
+        )
     preset = replace(base, components=tuple(comps.values()), reference_mode=mode)
     problems += _param_problems(preset)
     if problems:
@@ -340,10 +403,10 @@ def _changed_component(
         return None
     changes = dict(changes)
     function = changes.pop("function", current.function if current else None)
-    if function not in FUNCTIONS:
+    if function not in ALL_FUNCTIONS:
         problems.append(
             f"reward.components.{name}.function: {function!r} unknown; "
-            f"choose one of {sorted(FUNCTIONS)}"
+            f"choose one of {sorted(ALL_FUNCTIONS)}"
         )
         return None
     weight = changes.pop("weight", current.weight if current else 1.0)
@@ -370,12 +433,11 @@ def _param_problems(preset: RewardPreset) -> list[str]:
 
     problems = []
     for c in preset.components:
-        accepted = set(inspect.signature(FUNCTIONS[c.function]).parameters) - {
-            "completion",
-            "reference",
-        }
+        signature = inspect.signature(ALL_FUNCTIONS[c.function]).parameters
+        accepted = set(signature) - {"completion", "reference", "episode", "params"}
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.values())
         for key in c.params:
-            if key not in accepted:
+            if key not in accepted and not takes_any:
                 problems.append(
                     f"reward.components.{c.name}.{key}: not a parameter of "
                     f"{c.function!r} (accepted: {sorted(accepted)})"
@@ -384,6 +446,8 @@ def _param_problems(preset: RewardPreset) -> list[str]:
 
 
 __all__ = [
+    "ALL_FUNCTIONS",
+    "EPISODE_PRESET_NAMES",
     "FUNCTIONS",
     "PRESETS",
     "PRESET_NAMES",

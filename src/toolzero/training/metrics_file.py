@@ -8,7 +8,8 @@ gives them the stable names of `MetricsRow`:
     rewards/<component>, rewards/total, reward_std, frac_reward_zero_std,
     schedule/<name>   (the reward ranges/weights in force at that step),
     kl, entropy, loss, grad_norm, learning_rate, clip_ratio,
-    completion_length/mean|min|max, clipped_ratio
+    completion_length/mean|min|max, clipped_ratio,
+    env/<name>        (multi-turn episodes: turns, calls, outcome... see training.rollout)
 
 Plain Python (no torch, no transformers). Reading, appending and truncating the file are
 `toolzero.run_folder`'s.
@@ -60,7 +61,7 @@ def metrics_row(
             continue
         if key.startswith("rewards/") and key.endswith("/mean"):
             row["rewards/" + key[len("rewards/") : -len("/mean")]] = value
-        elif key.startswith(("schedule/", "timing/")):
+        elif key.startswith(("schedule/", "timing/", "env/")):
             row[key] = value
         elif key in RENAMES:
             row[RENAMES[key]] = value

@@ -38,8 +38,15 @@ def load_recipe_examples(spec: str, limit: int | None, seed: int) -> list[Exampl
     """Examples named by a data spec, shuffled with `seed`, cut to `limit`.
 
     `synthetic` / `synthetic:heldout` generate exactly `limit` (default 512) tasks with
-    `seed`; other specs go through `toolzero.data.dataset.load_examples`.
+    `seed`, and so does `env:NAME[:SPLIT]` from an environment's task generator; other specs go through `toolzero.data.dataset.load_examples`.
     """
+    if spec.split(":", 1)[0] == "env":
+        from toolzero.environments.registry import environment_tasks
+
+        # `env:NAME[:SPLIT]`: the environment's own seeded tasks (multi-turn training).
+        parts = spec.split(":")
+        split = parts[2] if len(parts) > 2 else "train"
+        return environment_tasks(parts[1], limit or SYNTHETIC_DEFAULT_COUNT, seed, split)
     if spec.split(":", 1)[0] == "synthetic":
         from toolzero.data.synthetic import generate_examples
 

@@ -5,8 +5,9 @@ validated in one place, with every problem reported at once, before any model lo
 
 Sections: `model` (what to train, prompt protocol, prefill, stop strings), `data`, `reward`
 (a preset and changes to it, weights included), `grpo` (the GRPO settings
-users expect; anything else `GRPOConfig` takes goes in `grpo.extra`), `lora`, and `run`
-(output folder, checkpoints, seed, logging). Validation here is pure Python: it checks
+users expect; anything else `GRPOConfig` takes goes in `grpo.extra`), `lora`, `run`
+(output folder, checkpoints, seed, logging), `evaluation` (the quickstart's before/after)
+and `environment` (multi-turn training with tools that execute). Validation here is pure Python: it checks
 names, types, ranges and the batch arithmetic; `toolzero.training.validate` adds the
 checks that need the filesystem or installed packages. No torch, no trl import.
 """
@@ -44,7 +45,9 @@ class ModelSection:
 
 @dataclass
 class DataSection:
-    train: str = "synthetic"  # a prepared folder, a file, hf:owner/name, or synthetic
+    # a prepared folder, a file, hf:owner/name, synthetic, or env:NAME[:SPLIT] (an
+    # environment's own tasks, for multi-turn training: see `environment`)
+    train: str = "synthetic"
     eval: str | None = None
     limit: int | None = None  # use at most this many training examples
     eval_limit: int | None = None
@@ -159,6 +162,29 @@ class RunSection:
 
 
 @dataclass
+class EnvironmentSection:
+    """Multi-turn training with tools that execute (docs/environments.md).
+
+    `name` null: single-turn training, as without this section. Set (e.g.
+    `synthetic_world`): each completion is an episode in that environment (see
+    `toolzero.training.rollout`): the model's calls run, their results are shown to it
+    (masked out of the loss), until it answers, `max_turns` turns, or
+    `grpo.max_completion_length` tokens for the whole episode, results included; a turn
+    gets at most `max_turn_tokens` of them. The tasks come from `data.train` (`env:NAME`
+    for the environment's own task generator), the reward from an episode preset
+    (`reward.preset: episode`). `options` go to the environment's builder (e.g. the
+    python sandbox's `wall_s`, `memory_mb`; the search corpus). `workers`: episodes whose
+    calls run at once.
+    """
+
+    name: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    max_turns: int = 4
+    max_turn_tokens: int | None = 96
+    workers: int = 8
+
+
+@dataclass
 class EvaluationSection:
     """The before/after evaluation `toolzero quickstart` runs (ignored by `train`).
 
@@ -189,6 +215,7 @@ class Recipe:
     grpo: GrpoSection = field(default_factory=GrpoSection)
     run: RunSection = field(default_factory=RunSection)
     evaluation: EvaluationSection = field(default_factory=EvaluationSection)
+    environment: EnvironmentSection = field(default_factory=EnvironmentSection)
     description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -217,6 +244,7 @@ SECTION_TYPES = {
     "grpo": GrpoSection,
     "run": RunSection,
     "evaluation": EvaluationSection,
+    "environment": EnvironmentSection,
 }
 
 

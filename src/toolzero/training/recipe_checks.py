@@ -53,7 +53,45 @@ def check_values(recipe: Recipe) -> list[str]:
     problems += _check_grpo(recipe)
     problems += _check_run(recipe)
     problems += _check_evaluation(recipe)
+    problems += _check_multi_turn(recipe)
     return problems
+
+
+def _check_multi_turn(recipe: Recipe) -> list[str]:
+    """`environment` names a registered environment, its reward preset scores episodes (and
+    only then), the turn limits are positive, and `env:` data names the same one."""
+    from toolzero.environments.registry import REGISTRY
+
+    e = recipe.environment
+    specs = [("data.train", recipe.data.train), ("data.eval", recipe.data.eval)]
+    env_specs = [(f, s) for f, s in specs if s is not None and s.split(":", 1)[0] == "env"]
+    try:
+        episodes = recipe.reward.build().scores_episodes
+    except Exception:  # the reward check reports it
+        episodes = None
+    if e.name is None:  # env: data without one trains single-turn on each task's first call
+        out = []
+        if episodes:
+            out.append(
+                f"reward.preset: {recipe.reward.preset!r} scores multi-turn episodes; set "
+                "environment.name, or use a single-turn preset such as toolzero"
+            )
+        return out
+    if e.name not in REGISTRY:
+        return [f"environment.name: {e.name!r} is unknown; choose one of {', '.join(REGISTRY)}"]
+    out = _positive("environment.max_turns", e.max_turns)
+    out += _positive("environment.max_turn_tokens", e.max_turn_tokens)
+    out += _positive("environment.workers", e.workers)
+    if episodes is False:
+        out.append(
+            f"reward.preset: {recipe.reward.preset!r} scores single completions; with "
+            "environment.name use an episode preset (episode, episode-outcome)"
+        )
+    for f, s in env_specs:
+        named = s.split(":")[1] if ":" in s else ""
+        if named != e.name:
+            out.append(f"{f}: {s!r} names another environment than environment.name ({e.name})")
+    return out
 
 
 def _choice(field_name: str, value: object, choices: tuple[str, ...]) -> list[str]:
@@ -325,6 +363,8 @@ def _check_data_spec(field_name: str, spec: str) -> list[str]:
     base = spec.split(":", 1)[0]
     if base in ("synthetic", "hf"):
         return []
+    if base == "env":
+        return _check_env_spec(field_name, spec)
     path = Path(spec).expanduser()
     if not path.exists():
         return [
@@ -333,6 +373,22 @@ def _check_data_spec(field_name: str, spec: str) -> list[str]:
         ]
     if path.is_file() and path.suffix not in FILE_SUFFIXES:
         return [f"{field_name}: {spec!r} is not a {'/'.join(FILE_SUFFIXES)} file; convert it with `toolzero data convert`"]
+    return []
+
+
+def _check_env_spec(field_name: str, spec: str) -> list[str]:
+    """`env:NAME[:SPLIT]`: a registered environment and one of its splits."""
+    from toolzero.environments.registry import REGISTRY
+
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or parts[1] not in REGISTRY:
+        return [
+            f"{field_name}: {spec!r}; write env:NAME[:SPLIT] with NAME one of "
+            f"{', '.join(REGISTRY)}"
+        ]
+    splits = REGISTRY[parts[1]].splits
+    if len(parts) == 3 and parts[2] not in splits:
+        return [f"{field_name}: split {parts[2]!r} of {parts[1]}; use one of {', '.join(splits)}"]
     return []
 
 

@@ -102,7 +102,8 @@ def train(
         from toolzero.models import load_tokenizer
 
         tokenizer = load_tokenizer(recipe.model.name)
-    train_set, eval_set, prompts = _make_datasets(recipe, tokenizer)
+    train_set, eval_set, prompts, examples = _make_datasets(recipe, tokenizer)
+    rollout = _make_rollout(recipe, examples)  # before the model: bad tasks fail first
     _update_status(run_dir, prompts=prompts)  # what data.max_prompt_tokens dropped
     # The trainer's config before the model: creating it sets up the distributed state
     # (DeepSpeed's global config), so `from_pretrained` partitions the weights as they
@@ -113,7 +114,9 @@ def train(
         from toolzero.training.precision import weights_dtype
 
         model = load_model(recipe.model.name, weights_dtype(recipe))
-    trainer = _make_trainer(recipe, run_dir, model, tokenizer, train_set, eval_set, args)
+    trainer = _make_trainer(
+        recipe, run_dir, model, tokenizer, train_set, eval_set, args, rollout
+    )
     for callback in callbacks or []:
         trainer.add_callback(callback)
     check_final_save(trainer)
@@ -147,8 +150,9 @@ def resume(run_dir: str | Path, overrides: list[str] | None = None) -> RunResult
     return train(recipe, resume=True)
 
 
-def _make_datasets(recipe: Recipe, tokenizer: Any) -> tuple[Any, Any, dict[str, Any]]:
-    """(train, eval or None) prompt datasets of the recipe, and what the prompt cap dropped."""
+def _make_datasets(recipe: Recipe, tokenizer: Any) -> tuple[Any, Any, dict[str, Any], list]:
+    """(train, eval or None) prompt datasets of the recipe, what the prompt cap dropped,
+    and the examples behind both (a multi-turn rollout plays their tasks)."""
     from toolzero.training.prompts import build_prompt_dataset, load_recipe_examples
 
     d, m = recipe.data, recipe.model
@@ -158,14 +162,41 @@ def _make_datasets(recipe: Recipe, tokenizer: Any) -> tuple[Any, Any, dict[str, 
         train_examples, tokenizer, m.protocol, m.prefill, cap
     )
     prompts = {"train": train_cap.as_status()}
-    eval_set = None
+    eval_set, examples = None, list(train_examples)
     if d.eval is not None:
         eval_examples = load_recipe_examples(d.eval, d.eval_limit, d.shuffle_seed)
         eval_set, eval_cap = build_prompt_dataset(
             eval_examples, tokenizer, m.protocol, m.prefill, cap, "eval"
         )
         prompts["eval"] = eval_cap.as_status()
-    return train_set, eval_set, prompts
+        examples += eval_examples
+    return train_set, eval_set, prompts, examples
+
+
+def _make_rollout(recipe: Recipe, examples: list) -> Any:
+    """The multi-turn rollout of `environment.name` (None: single-turn training).
+
+    Every example's tools must be executable there: checked here, before the model loads.
+    """
+    e = recipe.environment
+    if e.name is None:
+        return None
+    from toolzero.environments.registry import make_environment
+    from toolzero.training.rollout import EnvironmentRollout
+
+    environment = make_environment(e.name, **e.options)
+    problems = environment.task_problems(examples)
+    if problems:
+        raise RecipeError(problems)
+    return EnvironmentRollout(
+        environment,
+        examples,
+        recipe.model.protocol,
+        recipe.model.prefill,
+        e.max_turns,
+        e.max_turn_tokens,
+        e.workers,
+    )
 
 
 def _make_config(
@@ -188,6 +219,7 @@ def _make_trainer(
     train_set: Any,
     eval_set: Any,
     args: Any,
+    rollout: Any = None,
 ) -> Any:
     from toolzero.training.metrics import MetricsWriter
     from toolzero.training.trainer import build_trainer
@@ -195,5 +227,5 @@ def _make_trainer(
     preset = recipe.reward.build()  # the run's one preset (validation already built it)
     writer = MetricsWriter(run_dir, preset.schedule_values)
     return build_trainer(
-        recipe, run_dir, model, tokenizer, train_set, preset, eval_set, [writer], args
+        recipe, run_dir, model, tokenizer, train_set, preset, eval_set, [writer], args, rollout
     )

@@ -99,6 +99,16 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
 
     stop_tail: Callable[[list[int]], bool] | None = None
     turn_end: int | None = None
+    rollout_rows: list[dict[str, Any]] | None = None  # the rows a rollout_func plays
+
+    def _generate_and_score_completions(self, inputs):  # type: ignore[no-untyped-def]
+        # trl 1.16 hands a `rollout_func` the prompts only; a multi-turn rollout also needs
+        # each row's task (`example_id`), so the rows are kept for it (see `rollout`).
+        self.rollout_rows = inputs
+        try:
+            return super()._generate_and_score_completions(inputs)
+        finally:
+            self.rollout_rows = None
 
     def generation_precision(self) -> AbstractContextManager[Any]:
         """The mixed-precision context for transformers' `generate`, as for the forward.
@@ -275,13 +285,15 @@ def build_trainer(
     eval_dataset: Any = None,
     callbacks: list[Any] | None = None,
     args: GRPOConfig | None = None,
+    rollout: Callable[..., dict[str, Any]] | None = None,
 ) -> ToolzeroGRPOTrainer:
     """A ready `ToolzeroGRPOTrainer` on a loaded model and prompt datasets.
 
     `preset` is the run's reward preset, built once from `recipe.reward` by the caller.
     Weights live in its components, so TRL's `reward_weights` stay at 1. `args`: a config
     built earlier by `build_grpo_config` (before the model loaded, so ZeRO-3 init applied);
-    built here when not given.
+    built here when not given. `rollout`: a trl `rollout_func` (multi-turn episodes, see
+    `rollout.EnvironmentRollout`); None generates single turns as TRL does.
     """
     from toolzero.rewards.adapters import trl_reward_functions
 
@@ -296,6 +308,8 @@ def build_trainer(
     if stops and not recipe.grpo.use_vllm:
         install_stop_strings(model, tokenizer, stops)
     rewards = trl_reward_functions(preset, prefill=recipe.model.prefill)
+    if rollout is not None:
+        os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func: pinned trl
     trainer = ToolzeroGRPOTrainer(
         model=model,
         reward_funcs=rewards,
@@ -305,6 +319,7 @@ def build_trainer(
         processing_class=tokenizer,
         peft_config=lora_config(recipe),
         callbacks=callbacks,
+        rollout_func=rollout,
     )
     if not args.disable_tqdm:
         from transformers.trainer_callback import ProgressCallback
