@@ -1,0 +1,1 @@
+"""The search environment: a BM25 index over a local corpus (issue #15)."""
