@@ -4,6 +4,7 @@
 - `registry.py`: environment names -> builders and task generators;
 - `synthetic_world/`: the offline synthetic tools made executable over a seeded world;
 - `python_tool.py`: a `python` tool running code in the sandbox;
+- `search/`: a `search` tool over a BM25 index (a user's corpus or an offline one);
 - `sandbox.py`: the one place untrusted code runs;
 - `answers.py`: rule checks of final answers.
 

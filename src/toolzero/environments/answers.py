@@ -10,16 +10,23 @@ An expected answer is plain data stored with the task (`Example.metadata["expect
   than Oslo" passes, "Oslo is colder than Paris" does not: say the answer first);
 - `{"kind": "contains", "value": "Lisbon"}`: the answer mentions the value as a word;
 - `{"kind": "exact", "value": "42"}`: equal after trimming, case folding and collapsing
-  whitespace.
+  whitespace;
+- `{"kind": "qa", "values": ["Veltrix Dynamics", "Veltrix"]}`: an exact match with any of the
+  gold answers after the normalisation of question-answering benchmarks (SQuAD's:
+  `normalize_answer`). `f1` gives the partial credit (token overlap) for the same answers.
 """
 
 from __future__ import annotations
 
 import re
+import string
+from collections import Counter
 from typing import Any
 
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 CENT = 0.01 + 1e-9
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = str.maketrans("", "", string.punctuation)
 
 
 def answer_problem(expected: dict[str, Any], answer: str | None) -> str | None:
@@ -52,6 +59,11 @@ def answer_problem(expected: dict[str, Any], answer: str | None) -> str | None:
         if _normal(answer) == _normal(str(value)):
             return None
         return f"answer is not {value!r}"
+    if kind == "qa":
+        golds = expected["values"]
+        if any(exact_match(answer, gold) for gold in golds):
+            return None
+        return f"answer matches none of {golds} (F1 {best_f1(answer, golds):.2f})"
     raise ValueError(f"unknown expected-answer kind {kind!r}")
 
 
@@ -72,3 +84,44 @@ def _mentions(text: str, value: str) -> bool:
 
 def _normal(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+def normalize_answer(text: str) -> str:
+    """Lower case, no punctuation, no articles `a`/`an`/`the`, single spaces (SQuAD's).
+
+    >>> normalize_answer("The  James Madison!")
+    'james madison'
+    """
+    text = _ARTICLES.sub(" ", text.lower().translate(_PUNCT))
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, gold: str) -> bool:
+    """
+    >>> exact_match("James Madison.", "james madison")
+    True
+    """
+    return normalize_answer(prediction) == normalize_answer(gold)
+
+
+def f1(prediction: str, gold: str) -> float:
+    """Token-overlap F1 between normalised answers.
+
+    >>> f1("president James Madison", "james madison")
+    0.8
+    >>> f1("", "x")
+    0.0
+    """
+    pred, ref = normalize_answer(prediction).split(), normalize_answer(gold).split()
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def best_f1(prediction: str | None, golds: list[str]) -> float:
+    """The best F1 against any gold answer (0.0 for no answer)."""
+    if not prediction:
+        return 0.0
+    return max((f1(prediction, gold) for gold in golds), default=0.0)

@@ -87,5 +87,12 @@ register(EnvironmentRecord(
     tasks=f"{_ENV}.python_tool:generate_python_tasks",
     needs_sandbox=True,
 ))  # fmt: skip
+register(EnvironmentRecord(
+    name="search",
+    title="Search",
+    help="a `search` tool over a BM25 index of a local corpus; questions checked by answer EM / F1",
+    make=f"{_ENV}.search:make_search",
+    tasks=f"{_ENV}.search:generate_search_tasks",
+))  # fmt: skip
 
 ENVIRONMENT_NAMES = tuple(REGISTRY)

@@ -1,7 +1,8 @@
 """Answer judging for open questions: exact match, token F1, and an optional LLM judge.
 
 `exact_match` and `f1` use the usual normalisation of question-answering benchmarks
-(lower case, no punctuation, no articles `a`/`an`/`the`, single spaces). `LLMJudge` asks
+(lower case, no punctuation, no articles `a`/`an`/`the`, single spaces); they live in
+`toolzero.environments.answers`, shared with the search environment. `LLMJudge` asks
 any OpenAI-compatible chat endpoint whether a prediction and the gold answer mean the
 same (ToolRL judges Bamboogle this way); a reply other than yes/no counts as "no" and is
 kept in the item's row so a user can see it.
@@ -9,53 +10,16 @@ kept in the item's row so a user can see it.
 
 from __future__ import annotations
 
-import re
-import string
-from collections import Counter
-
+from toolzero.environments.answers import exact_match, f1, normalize_answer
 from toolzero.evaluation.backends.openai import OpenAIBackend
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = str.maketrans("", "", string.punctuation)
+__all__ = ["JUDGE_PROMPT", "LLMJudge", "exact_match", "f1", "normalize_answer"]
 
 JUDGE_PROMPT = (
     "Question: {question}\nGold answer: {gold}\nPredicted answer: {prediction}\n\n"
     "Is the predicted answer semantically the same as the gold answer? Answer with one "
     "word: yes or no."
 )
-
-
-def normalize_answer(text: str) -> str:
-    """
-    >>> normalize_answer("The  James Madison!")
-    'james madison'
-    """
-    text = _ARTICLES.sub(" ", text.lower().translate(_PUNCT))
-    return " ".join(text.split())
-
-
-def exact_match(prediction: str, gold: str) -> bool:
-    """
-    >>> exact_match("James Madison.", "james madison")
-    True
-    """
-    return normalize_answer(prediction) == normalize_answer(gold)
-
-
-def f1(prediction: str, gold: str) -> float:
-    """Token-overlap F1 between normalised answers.
-
-    >>> f1("president James Madison", "james madison")
-    0.8
-    >>> f1("", "x")
-    0.0
-    """
-    pred, ref = normalize_answer(prediction).split(), normalize_answer(gold).split()
-    common = sum((Counter(pred) & Counter(ref)).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(pred), common / len(ref)
-    return 2 * precision * recall / (precision + recall)
 
 
 class LLMJudge:
