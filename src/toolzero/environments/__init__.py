@@ -3,6 +3,7 @@
 - `base.py`: the interface (`Environment`, `Tool`, `Observation`, `Outcome`, `EpisodeState`);
 - `registry.py`: environment names -> builders and task generators;
 - `synthetic_world/`: the offline synthetic tools made executable over a seeded world;
+- `bfcl_api/`: BFCL's simulated APIs (file system, trading, vehicle, ...) with generated tasks;
 - `python_tool.py`: a `python` tool running code in the sandbox;
 - `sandbox.py`: the one place untrusted code runs;
 - `answers.py`: rule checks of final answers.

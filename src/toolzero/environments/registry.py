@@ -87,5 +87,13 @@ register(EnvironmentRecord(
     tasks=f"{_ENV}.python_tool:generate_python_tasks",
     needs_sandbox=True,
 ))  # fmt: skip
+register(EnvironmentRecord(
+    name="bfcl_api",
+    title="BFCL simulated APIs",
+    help="BFCL's simulated APIs (file system, trading, vehicle, messaging) with generated "
+    "multi-step tasks; answer and state checked as BFCL's multi-turn checker does",
+    make=f"{_ENV}.bfcl_api:make_bfcl_api_environment",
+    tasks=f"{_ENV}.bfcl_api:generate_bfcl_api_tasks",
+))  # fmt: skip
 
 ENVIRONMENT_NAMES = tuple(REGISTRY)
