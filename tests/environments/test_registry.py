@@ -10,7 +10,7 @@ from toolzero.errors import UserError
 
 
 def test_names_build_their_environments_and_tasks() -> None:
-    assert ENVIRONMENT_NAMES == ("synthetic_world", "python", "search")
+    assert ENVIRONMENT_NAMES == ("synthetic_world", "python", "search", "bfcl_api")
     assert isinstance(make_environment("synthetic_world"), SyntheticWorld)
     assert make_environment("python", wall_s=2).limits.wall_s == 2
     assert isinstance(make_environment("python"), PythonEnvironment)
@@ -25,7 +25,7 @@ def test_names_build_their_environments_and_tasks() -> None:
 
 
 def test_unknown_names_and_splits_say_the_choices() -> None:
-    with pytest.raises(UserError, match="choose from synthetic_world, python, search"):
-        make_environment("bfcl_api")
+    with pytest.raises(UserError, match="choose from synthetic_world, python, search, bfcl_api"):
+        make_environment("nowhere")
     with pytest.raises(UserError, match=r"split must be one of \('train', 'heldout'\)"):
         environment_tasks("python", 1, split="test")

@@ -3,6 +3,7 @@
 - `base.py`: the interface (`Environment`, `Tool`, `Observation`, `Outcome`, `EpisodeState`);
 - `registry.py`: environment names -> builders and task generators;
 - `synthetic_world/`: the offline synthetic tools made executable over a seeded world;
+- `bfcl_api/`: BFCL's simulated APIs (file system, trading, vehicle, ...) with generated tasks;
 - `python_tool.py`: a `python` tool running code in the sandbox;
 - `search/`: a `search` tool over a BM25 index (a user's corpus or an offline one);
 - `sandbox.py`: the one place untrusted code runs;

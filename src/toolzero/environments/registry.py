@@ -94,5 +94,13 @@ register(EnvironmentRecord(
     make=f"{_ENV}.search:make_search",
     tasks=f"{_ENV}.search:generate_search_tasks",
 ))  # fmt: skip
+register(EnvironmentRecord(
+    name="bfcl_api",
+    title="BFCL simulated APIs",
+    help="BFCL's simulated APIs (file system, trading, vehicle, messaging) with generated "
+    "multi-step tasks; answer and state checked as BFCL's multi-turn checker does",
+    make=f"{_ENV}.bfcl_api:make_bfcl_api_environment",
+    tasks=f"{_ENV}.bfcl_api:generate_bfcl_api_tasks",
+))  # fmt: skip
 
 ENVIRONMENT_NAMES = tuple(REGISTRY)

@@ -3,8 +3,9 @@
 Prompting: the tools are BFCL's function documents with BFCL's language hints (what its
 own handlers show a model); a system message of the entry is kept: appended to ToolRL's
 system prompt under the `toolrl` protocol, as a system turn otherwise. Under `native`,
-parameter types are mapped to JSON Schema with BFCL's own `GORILLA_TO_OPENAPI` table,
-since chat templates and servers expect `object`/`number`, not `dict`/`float`.
+parameter types are mapped to JSON Schema with BFCL's own `GORILLA_TO_OPENAPI` table
+(`protocol.bfcl_schema`), since chat templates and servers expect `object`/`number`, not
+`dict`/`float`.
 
 Decoding (each BFCL handler has its own; this is toolzero's): `parse_completion` reads the
 answer; a call block with any unreadable call is a decode failure for the whole answer,
@@ -17,40 +18,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from toolzero.protocol.bfcl_schema import json_schema_types
 from toolzero.protocol.parser import parse_completion
 from toolzero.protocol.toolrl_format import render_system_prompt
 from toolzero.protocol.types import Example, Message, ToolCall, ToolSpec
-
-_JSON_SCHEMA_TYPES = {
-    "integer": "integer",
-    "number": "number",
-    "float": "number",
-    "string": "string",
-    "boolean": "boolean",
-    "bool": "boolean",
-    "array": "array",
-    "list": "array",
-    "dict": "object",
-    "object": "object",
-    "tuple": "array",
-    "any": "string",
-}
-
-
-def _schema_types(spec: Any) -> Any:
-    """BFCL types -> JSON Schema types, recursively (unknown types become strings).
-
-    >>> _schema_types({"type": "dict", "properties": {"x": {"type": "float"}}})
-    {'type': 'object', 'properties': {'x': {'type': 'number'}}}
-    """
-    if isinstance(spec, list):
-        return [_schema_types(s) for s in spec]
-    if not isinstance(spec, dict):
-        return spec
-    out = {k: _schema_types(v) for k, v in spec.items()}
-    if isinstance(spec.get("type"), str):
-        out["type"] = _JSON_SCHEMA_TYPES.get(spec["type"], "string")
-    return out
 
 
 def bfcl_tools(functions: list[dict[str, Any]], protocol: str) -> tuple[ToolSpec, ...]:
@@ -58,7 +29,7 @@ def bfcl_tools(functions: list[dict[str, Any]], protocol: str) -> tuple[ToolSpec
     for fn in functions:
         params = copy.deepcopy(fn.get("parameters") or {})
         if protocol == "native":
-            params = _schema_types(params)
+            params = json_schema_types(params)
         tools.append(
             ToolSpec(name=fn["name"], description=fn.get("description", ""), parameters=params)
         )
