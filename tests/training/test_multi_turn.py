@@ -55,7 +55,9 @@ def build(model: Path, out: Path, **extra: object) -> Any:
     run_dir = run.prepare_run_dir(recipe, resume=False)
     args = run._make_config(recipe, run_dir, tokenizer, train_set, eval_set)
     model_ = load_model(recipe.model.name, "float32")
-    trainer = run._make_trainer(recipe, run_dir, model_, tokenizer, train_set, eval_set, args, rollout)
+    trainer = run._make_trainer(
+        recipe, run_dir, model_, tokenizer, train_set, eval_set, args, rollout
+    )
     return trainer, rollout, examples
 
 
@@ -103,7 +105,9 @@ def test_episodes_run_tools_show_results_and_mask_them(tiny_model: Path, tmp_pat
     trainer.train()
     out = outputs[0]
     tok = trainer.processing_class
-    for ids, mask, record in zip(out["completion_ids"], out["env_mask"], out["episode"], strict=True):
+    for ids, mask, record in zip(
+        out["completion_ids"], out["env_mask"], out["episode"], strict=True
+    ):
         assert len(ids) == len(mask)
         model_text = tok.decode([t for t, m in zip(ids, mask, strict=True) if m])
         env_text = tok.decode([t for t, m in zip(ids, mask, strict=True) if not m])
@@ -144,7 +148,9 @@ def test_tool_errors_and_malformed_calls_are_observations(tiny_model: Path, tmp_
     trainer.model.train()
     out = rollout(["<bos>hi", "<bos>hi"], trainer)
     record = out["episode"][0]
-    env_text = tok.decode([t for t, m in zip(out["completion_ids"][0], out["env_mask"][0], strict=True) if not m])
+    env_text = tok.decode(
+        [t for t, m in zip(out["completion_ids"][0], out["env_mask"][0], strict=True) if not m]
+    )
     assert "error: unknown tool 'no_such_tool'" in env_text
     assert "error: could not read a call" in env_text
     assert record.failed_calls == 2 and record.calls == 2
@@ -152,20 +158,32 @@ def test_tool_errors_and_malformed_calls_are_observations(tiny_model: Path, tmp_
 
 
 def test_budget_ends_an_episode(tiny_model: Path, tmp_path: Path) -> None:
-    trainer, rollout, _ = build(tiny_model, tmp_path / "run", **{"grpo.max_completion_length": 60, "environment.max_turn_tokens": 60})
+    trainer, rollout, _ = build(
+        tiny_model,
+        tmp_path / "run",
+        **{"grpo.max_completion_length": 60, "environment.max_turn_tokens": 60},
+    )
     outputs = script_policy(trainer, rollout)
     trainer.train()
-    for ids, mask, record in zip(outputs[0]["completion_ids"], outputs[0]["env_mask"], outputs[0]["episode"], strict=True):
+    for ids, _mask, record in zip(
+        outputs[0]["completion_ids"], outputs[0]["env_mask"], outputs[0]["episode"], strict=True
+    ):
         assert len(ids) <= 60
         assert record.ended in ("budget", "truncated")
 
 
-def test_observation_tokens_do_not_change_loss_or_gradients(tiny_model: Path, tmp_path: Path) -> None:
+def test_observation_tokens_do_not_change_loss_or_gradients(
+    tiny_model: Path, tmp_path: Path
+) -> None:
     """Alter the tokens the environment wrote at the end of each episode (the budget cut
     the episode inside an observation) and the log-probs at every observation position:
     the loss and every gradient are exactly the same."""
-    trainer, rollout, _ = build(tiny_model, tmp_path / "run", **{"grpo.max_completion_length": 70, "environment.max_turn_tokens": 70})
-    outputs = script_policy(trainer, rollout)
+    trainer, rollout, _ = build(
+        tiny_model,
+        tmp_path / "run",
+        **{"grpo.max_completion_length": 70, "environment.max_turn_tokens": 70},
+    )
+    script_policy(trainer, rollout)
     trainer.model.train()
     trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train's loop
     batch = trainer._generate_and_score_completions(trainer_batch(trainer))
@@ -180,7 +198,11 @@ def test_observation_tokens_do_not_change_loss_or_gradients(tiny_model: Path, tm
         trainer.model.zero_grad()
         loss = trainer.compute_loss(trainer.model, inputs)
         loss.backward()
-        grads = {n: p.grad.detach().clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+        grads = {
+            n: p.grad.detach().clone()
+            for n, p in trainer.model.named_parameters()
+            if p.grad is not None
+        }
         return loss.item(), grads
 
     base_loss, base_grads = loss_and_grads(batch)
@@ -234,8 +256,14 @@ def test_one_turn_equals_the_single_turn_path(tiny_model: Path, tmp_path: Path) 
         recipe = load_recipe(
             QUICKSTART,
             tiny_overrides(
-                tiny_model, out, **{"data.train": "env:synthetic_world", "grpo.max_steps": 1,
-                                    "grpo.max_completion_length": 16, "run.save_steps": 10}
+                tiny_model,
+                out,
+                **{
+                    "data.train": "env:synthetic_world",
+                    "grpo.max_steps": 1,
+                    "grpo.max_completion_length": 16,
+                    "run.save_steps": 10,
+                },
             ),
         )
         tokenizer = load_tokenizer(recipe.model.name)
@@ -243,13 +271,19 @@ def test_one_turn_equals_the_single_turn_path(tiny_model: Path, tmp_path: Path) 
         rollout = None
         if with_rollout:
             rollout = EnvironmentRollout(
-                make_environment("synthetic_world"), examples, recipe.model.protocol,
-                recipe.model.prefill, max_turns=1, max_turn_tokens=None,
+                make_environment("synthetic_world"),
+                examples,
+                recipe.model.protocol,
+                recipe.model.prefill,
+                max_turns=1,
+                max_turn_tokens=None,
             )
         run_dir = run.prepare_run_dir(recipe, resume=False)
         args = run._make_config(recipe, run_dir, tokenizer, train_set, eval_set)
         model = load_model(recipe.model.name, "float32")
-        trainer = run._make_trainer(recipe, run_dir, model, tokenizer, train_set, eval_set, args, rollout)
+        trainer = run._make_trainer(
+            recipe, run_dir, model, tokenizer, train_set, eval_set, args, rollout
+        )
         seen: list = []
         inner = trainer._generate
 
@@ -261,7 +295,9 @@ def test_one_turn_equals_the_single_turn_path(tiny_model: Path, tmp_path: Path) 
         trainer._generate = spy
         trainer.train()
         loss = read_metrics(out / "metrics.jsonl")[0]["loss"]
-        weights = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora" in n}
+        weights = {
+            n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora" in n
+        }
         return seen, loss, weights
 
     ids_a, loss_a, weights_a = one_step(False, tmp_path / "a")
@@ -278,7 +314,13 @@ def test_a_few_multi_turn_grpo_steps_with_the_real_loop(tiny_model: Path, tmp_pa
     rows = read_metrics(result.run_dir / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2]
     for row in rows:
-        for key in ("env/turns", "env/calls", "env/outcome_success", "rewards/outcome", "rewards/total"):
+        for key in (
+            "env/turns",
+            "env/calls",
+            "env/outcome_success",
+            "rewards/outcome",
+            "rewards/total",
+        ):
             assert key in row, key
         assert row["env/turns"] >= 1
     assert json.loads((result.run_dir / "run.json").read_text())["status"] == "finished"
@@ -287,12 +329,35 @@ def test_a_few_multi_turn_grpo_steps_with_the_real_loop(tiny_model: Path, tmp_pa
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"reward.preset": "episode", "data.train": "synthetic"}, "reward.preset: 'episode' scores multi-turn episodes"),
-        ({"environment.name": "synthetic_world", "data.train": "env:synthetic_world"}, "use an episode preset"),
-        ({"environment.name": "nowhere", "reward.preset": "episode"}, "environment.name: 'nowhere' is unknown"),
-        ({"environment.name": "synthetic_world", "reward.preset": "episode", "data.train": "env:python"}, "names another environment"),
-        ({"environment.name": "synthetic_world", "reward.preset": "episode", "data.train": "env:synthetic_world",
-          "environment.max_turns": 0}, "environment.max_turns: must be > 0"),
+        (
+            {"reward.preset": "episode", "data.train": "synthetic"},
+            "reward.preset: 'episode' scores multi-turn episodes",
+        ),
+        (
+            {"environment.name": "synthetic_world", "data.train": "env:synthetic_world"},
+            "use an episode preset",
+        ),
+        (
+            {"environment.name": "nowhere", "reward.preset": "episode"},
+            "environment.name: 'nowhere' is unknown",
+        ),
+        (
+            {
+                "environment.name": "synthetic_world",
+                "reward.preset": "episode",
+                "data.train": "env:python",
+            },
+            "names another environment",
+        ),
+        (
+            {
+                "environment.name": "synthetic_world",
+                "reward.preset": "episode",
+                "data.train": "env:synthetic_world",
+                "environment.max_turns": 0,
+            },
+            "environment.max_turns: must be > 0",
+        ),
     ],
 )
 def test_bad_multi_turn_recipes_fail_with_one_line_each(overrides: dict, message: str) -> None:

@@ -96,7 +96,10 @@ def play_turn(
         episode.ended, episode.final_answer = "truncated", parsed.response
         return None
     if not parsed.has_call_block:
-        episode.ended, episode.final_answer = "answer", final_answer_of(parsed.response, parsed.text)
+        episode.ended, episode.final_answer = (
+            "answer",
+            final_answer_of(parsed.response, parsed.text),
+        )
         return None
     observations = episode.environment.step(episode.state, parsed.calls)
     reasons = [p for p in parsed.problems if p.startswith(("call:", "tool_call:"))]

@@ -11,8 +11,8 @@ No torch, no trainer.
 """
 
 from toolzero.rewards.adapters import trl_reward_functions, verl_compute_score
-from toolzero.rewards.inputs import Completion, Reference, read_reference
 from toolzero.rewards.episode import EpisodeRecord
+from toolzero.rewards.inputs import Completion, Reference, read_reference
 from toolzero.rewards.presets import (
     EPISODE_PRESET_NAMES,
     FUNCTIONS,

@@ -110,7 +110,9 @@ def turn_format(
     return total / max(len(references), 1)
 
 
-def turn_correctness(episode: EpisodeRecord, *, low: float = 0.0, high: float = 1.0, **params: Any) -> float:
+def turn_correctness(
+    episode: EpisodeRecord, *, low: float = 0.0, high: float = 1.0, **params: Any
+) -> float:
     """ToolRL's correctness of each call turn against the reference's turn at that
     position, averaged over the reference's call turns; a turn not taken scores `low`.
     `params` go to `correctness_reward` (granularity, parser, matching, values...)."""

@@ -114,7 +114,9 @@ class EnvironmentRollout:
             for i, shown in zip(active, results, strict=True):
                 if shown is None:
                     continue
-                end_text, rest = observation_turn_text(tokenizer, shown, self.protocol, self.prefill)
+                end_text, rest = observation_turn_text(
+                    tokenizer, shown, self.protocol, self.prefill
+                )
                 text = rest if completion_ids[i][-1] in ends else end_text + rest
                 obs = tokenizer(text, add_special_tokens=False)["input_ids"]
                 room = budget - len(completion_ids[i])
