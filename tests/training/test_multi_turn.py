@@ -28,6 +28,7 @@ from toolzero.training.run import train
 from .conftest import QUICKSTART, tiny_overrides
 
 OBS_MARK = "Tool result:"
+MODEL_TURN = "<start_of_turn>model"
 
 
 def multi_turn_overrides(model: Path, out: Path, **extra: object) -> list[str]:
@@ -73,7 +74,8 @@ def script_policy(trainer: Any, rollout: EnvironmentRollout, answer: bool = True
         prompts = [trainer._tokenize_prompts([r["prompt"]])[0][0] for r in rows]
         row = next(r for r, p in zip(rows, prompts, strict=True) if context[: len(p)] == p)
         task = rollout.examples[row["example_id"]]
-        done = tok.decode(context, skip_special_tokens=False).count(OBS_MARK)
+        # Turns already taken: the model turns reopened after results (the prompt opens one).
+        done = tok.decode(context, skip_special_tokens=False).count(MODEL_TURN) - 1
         calls = reference_trajectory(task)
         if done < len(calls):
             text = render_toolrl_output("scripted", calls[done], None)
@@ -113,7 +115,8 @@ def test_episodes_run_tools_show_results_and_mask_them(tiny_model: Path, tmp_pat
         env_text = tok.decode([t for t, m in zip(ids, mask, strict=True) if not m])
         # Every observation is environment text; none of it is the model's.
         assert OBS_MARK not in model_text
-        assert env_text.count(OBS_MARK) == len(record.turns) - 1
+        assert env_text.count(MODEL_TURN) == len(record.turns) - 1
+        assert env_text.count(OBS_MARK) == record.calls
         assert record.ended == "answer" and record.outcome_success
         assert record.failed_calls == 0 and record.calls == record.reference_calls
     rows = read_metrics(tmp_path / "run" / "metrics.jsonl")
@@ -140,13 +143,14 @@ def test_tool_errors_and_malformed_calls_are_observations(tiny_model: Path, tmp_
     ]
 
     def generate(prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
-        turns = [tok.decode(p).count(OBS_MARK) for p in prompt_ids]
+        turns = [tok.decode(p).count(MODEL_TURN) - 1 for p in prompt_ids]
         return [tok(bad[t], add_special_tokens=False)["input_ids"] + [end] for t in turns], None
 
     trainer._generate_single_turn = generate
     trainer.rollout_rows = [{"example_id": examples[0].id, "prompt": ""}] * 2
     trainer.model.train()
-    out = rollout(["<bos>hi", "<bos>hi"], trainer)
+    prompt = "<start_of_turn>user\nhi<end_of_turn>\n<start_of_turn>model\n<think>"
+    out = rollout([prompt, prompt], trainer)
     record = out["episode"][0]
     env_text = tok.decode(
         [t for t, m in zip(out["completion_ids"][0], out["env_mask"][0], strict=True) if not m]
@@ -178,15 +182,16 @@ def test_observation_tokens_do_not_change_loss_or_gradients(
     """Alter the tokens the environment wrote at the end of each episode (the budget cut
     the episode inside an observation) and the log-probs at every observation position:
     the loss and every gradient are exactly the same."""
-    trainer, rollout, _ = build(
-        tiny_model,
-        tmp_path / "run",
-        **{"grpo.max_completion_length": 70, "environment.max_turn_tokens": 70},
-    )
-    script_policy(trainer, rollout)
+    trainer, rollout, _ = build(tiny_model, tmp_path / "run")
+    outputs = script_policy(trainer, rollout)
     trainer.model.train()
     trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train's loop
+    trainer._generate_and_score_completions(trainer_batch(trainer))
+    # A budget 8 tokens past the longest first turn: that episode ends inside the results.
+    first_turns = [mask.index(0) for mask in outputs[0]["env_mask"]]
+    trainer.max_completion_length = max(first_turns) + 8
     batch = trainer._generate_and_score_completions(trainer_batch(trainer))
+    assert "budget" in [e.ended for e in outputs[1]["episode"]]
     # The scripted group's episodes are equal, so their advantages are 0 and every gradient
     # would vanish: give each row its own advantage, so the tests below can fail.
     shape = batch["advantages"].shape

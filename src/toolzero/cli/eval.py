@@ -46,6 +46,9 @@ OPTION_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "judge_key_env": ("--judge-key-env", {"default": "OPENAI_API_KEY"}),
     "synthetic_n": ("--synthetic-n", {"type": positive_int, "default": 100}),
     "synthetic_seed": ("--synthetic-seed", {"type": int, "default": 0}),
+    "env_max_turns": (
+        "--env-max-turns", {"type": positive_int, "default": 4, "help": "turns per episode (env)"}
+    ),
     "reward_preset": (
         "--reward-preset",
         {

@@ -17,8 +17,8 @@ The rules of a turn:
   saying what could not be read, so a malformed call is something the model sees and the
   cost reward counts, not a crash;
 - the last allowed turn's calls still run (an action counts for the state checks), and
-  the episode ends `max_turns` without an answer; a turn cut by its token cap ends it
-  `truncated`.
+  the episode ends `max_turns` without an answer; a turn cut by its token cap, or whose
+  call block is never closed, ends it `truncated` (its calls do not run).
 
 `play_turns` runs the turns of a batch concurrently (threads: the sandbox's tools wait
 on subprocesses, the synthetic world's are microseconds).
@@ -92,7 +92,8 @@ def play_turn(
     full = episode.prefill + text
     episode.turns.append(full)
     parsed = parse_completion(full)
-    if truncated:
+    if truncated or (parsed.has_call_block and not parsed.call_blocks_closed):
+        # Cut by its token cap, or a call block never closed: nothing complete to run.
         episode.ended, episode.final_answer = "truncated", parsed.response
         return None
     if not parsed.has_call_block:

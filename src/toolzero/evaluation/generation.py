@@ -39,6 +39,14 @@ class Instructed:
     instructions: str
 
 
+@dataclass(frozen=True)
+class Continuation:
+    """Prompt text already rendered, dialogue so far included: a multi-turn episode goes on
+    from its own text (prompt, the model's turns, the tool results' turns), as in training."""
+
+    text: str
+
+
 @dataclass
 class ModelUnderTest:
     """A backend plus how to prompt it. Counts generation time for throughput figures."""
@@ -62,6 +70,8 @@ class ModelUnderTest:
         instructions, or for verbatim chat messages."""
         if isinstance(example, Example):
             return render_prompt(self.tokenizer, example, self.protocol, self.prefill)
+        if isinstance(example, Continuation):
+            return example.text
         kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": True}
         if not getattr(self.tokenizer, "chat_template", None):
             kwargs["chat_template"] = GEMMA_CHAT_TEMPLATE
@@ -117,9 +127,10 @@ class Dialogue(Protocol):
 
     id: str
 
-    def next_example(self) -> Example | Instructed | list[dict[str, Any]] | None:
-        """What the model sees next (an Example, one with added instructions, or verbatim
-        chat messages for benchmarks whose prompts are fixed text), or None once over."""
+    def next_example(self) -> Example | Instructed | Continuation | list[dict[str, Any]] | None:
+        """What the model sees next (an Example, one with added instructions, a rendered
+        continuation, or verbatim chat messages for benchmarks whose prompts are fixed
+        text), or None once over."""
 
     def advance(self, answer: str) -> None:
         """Take the model's answer to the last example."""

@@ -50,6 +50,7 @@ class BenchOptions:
     judge_key_env: str = "OPENAI_API_KEY"
     synthetic_n: int = 100
     synthetic_seed: int = 0
+    env_max_turns: int = 4  # turns per episode of the `env` benchmark
     reward_preset: str = "toolrl"
     # False: never fetch a file; read the local folder or toolzero's download cache only,
     # and raise `NotDownloadedError` for a file in neither (the quickstart: offline).
@@ -183,6 +184,20 @@ register(Benchmark(
     subsets=("1", "2", "3"),
     subset_word="level",
     data_dir=True,
+))  # fmt: skip
+register(Benchmark(
+    name="env",
+    title="Environment episodes",
+    help="env:NAME (an environment's held-out tasks played as multi-turn episodes: "
+    "synthetic_world, search, bfcl_api, python)",
+    run=f"{_EVAL}.environment_bench:run_from_context",
+    check=f"{_EVAL}.environment_bench:check_environment_bench",
+    section=sections.environment_section,
+    headline=sections.environment_headline,
+    subset_word="environment",
+    open_subsets=True,
+    options=("synthetic_n", "synthetic_seed", "env_max_turns"),
+    unscaled=("turns", "calls", "failed_calls"),
 ))  # fmt: skip
 register(Benchmark(
     name="bamboogle",

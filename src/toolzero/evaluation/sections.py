@@ -105,6 +105,29 @@ def synthetic_section(s: dict[str, Any]) -> list[str]:
     ]
 
 
+def environment_section(s: dict[str, Any]) -> list[str]:
+    ended = ", ".join(f"{k} {pct(v)}%" for k, v in (s.get("ended") or {}).items() if v)
+    lines = [
+        f"{s['n']} held-out tasks of {s['environment']}, seed {s.get('seed')}; episodes ended: "
+        f"{ended or '—'}.",
+        "",
+        "| outcome success (%) | outcome score (%) | turns | calls | failed calls |",
+        "| --- | --- | --- | --- | --- |",
+        f"| {pct(s['outcome_success'])} | {pct(s['outcome_score'])} | {_num(s['turns'])} | "
+        f"{_num(s['calls'])} | {_num(s['failed_calls'])} |",
+        "",
+        "| task family | tasks | outcome success (%) |",
+        "| --- | --- | --- |",
+    ]
+    for name, f in (s.get("by_family") or {}).items():
+        lines.append(f"| {name} | {f['n']} | {pct(f['outcome_success'])} |")
+    return lines
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 def file_section(f: dict[str, Any]) -> list[str]:
     reward = "—" if f["reward_mean"] is None else f"{f['reward_mean']:.3f}"
     lines = [
@@ -193,6 +216,11 @@ def bamboogle_headline(b: dict[str, Any]) -> dict[str, float | None]:
 
 def synthetic_headline(s: dict[str, Any]) -> dict[str, float | None]:
     keys = ("format_valid", "right_tools", "exact_match", "reward_mean")
+    return {k: s.get(k) for k in keys}
+
+
+def environment_headline(s: dict[str, Any]) -> dict[str, float | None]:
+    keys = ("outcome_success", "outcome_score", "turns", "calls", "failed_calls")
     return {k: s.get(k) for k in keys}
 
 

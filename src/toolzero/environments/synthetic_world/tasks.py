@@ -66,7 +66,11 @@ def make_world_task(index: int, seed: int, split: str, distractors: int = 2) -> 
     key = f"{split}:{seed}:{index}"
     rng = random.Random(f"toolzero-world-task:{key}")
     world = build_world(key)
-    family = rng.choice(sorted(FAMILIES[split]))
+    # Families take turns (from a seeded start), so any first n tasks cover them evenly:
+    # a 16-task evaluation is not 7 of one family by chance.
+    families = sorted(FAMILIES[split])
+    start = random.Random(f"toolzero-world-order:{split}:{seed}").randrange(len(families))
+    family = families[(start + index) % len(families)]
     task = FAMILIES[split][family](rng, world)
     needed = list(dict.fromkeys([c.name for turn in task.turns for c in turn]))
     catalog = {t.name: t.spec for t in WORLD_TOOLS[split]}
