@@ -40,18 +40,24 @@ def reference_script(tasks):
     return script
 
 
-def run_env(tmp_path: Path, script, n: int = 6, max_turns: int = 4, seed: int = 2):
+def run_env(
+    tmp_path: Path, script, n: int = 6, max_turns: int = 4, seed: int = 2, name: str = "synthetic_world"
+):
     settings = GenerationSettings("toolrl", PREFILL, max_new_tokens=64)
     backend = ScriptedBackend(script)
     model = ModelUnderTest(backend, PlainTokenizer(), settings)
     options = BenchOptions(synthetic_seed=seed, env_max_turns=max_turns)
-    ctx = RunContext(model, tmp_path, ["synthetic_world"], n, 4, options)
+    ctx = RunContext(model, tmp_path, [name], n, 4, options)
     return get_benchmark("env").run_bench(ctx), backend
 
 
-def test_reference_trajectories_succeed_and_results_are_shown(tmp_path: Path) -> None:
-    tasks = environment_tasks("synthetic_world", 6, seed=2, split="heldout")
-    summary, backend = run_env(tmp_path, reference_script(tasks))
+@pytest.mark.parametrize("name", ["synthetic_world", "search", "bfcl_api"])
+def test_reference_trajectories_succeed_and_results_are_shown(tmp_path: Path, name: str) -> None:
+    if name == "bfcl_api":
+        pytest.importorskip("bfcl_eval", reason="bfcl-eval is not installed")
+    tasks = environment_tasks(name, 6, seed=2, split="heldout")
+    max_turns = max(len(reference_trajectory(t)) for t in tasks) + 1
+    summary, backend = run_env(tmp_path, reference_script(tasks), max_turns=max_turns, name=name)
     assert summary["n"] == 6
     assert summary["outcome_success"] == 1.0 and summary["outcome_score"] == 1.0
     assert summary["failed_calls"] == 0.0

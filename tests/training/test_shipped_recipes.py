@@ -44,9 +44,15 @@ def test_the_gpu_recipes_are_shipped() -> None:
 def test_every_recipe_dry_runs_with_machine_checks_skipped(
     recipe: Path, prepared: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    printed = dry_run(recipe, capsys, "--skip-machine-checks", f"data.train={prepared}")
+    multi_turn = (yaml.safe_load(recipe.read_text()).get("environment") or {}).get("name")
+    data = [] if multi_turn else [f"data.train={prepared}"]  # multi-turn: its env's tasks
+    printed = dry_run(recipe, capsys, "--skip-machine-checks", *data)
     assert printed["run"]["machine_checks"] is False
-    assert printed["data"]["train"] == str(prepared)
+    if multi_turn:
+        assert printed["data"]["train"].startswith(f"env:{multi_turn}")
+        assert printed["reward"]["preset"].startswith("episode")
+    else:
+        assert printed["data"]["train"] == str(prepared)
 
 
 def per_device_batch(grpo: dict, gpus: int) -> float:
