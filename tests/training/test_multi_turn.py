@@ -383,3 +383,18 @@ def test_tasks_the_environment_cannot_run_fail_before_the_model_loads(tmp_path: 
     with pytest.raises(RecipeError) as err:
         run._make_rollout(recipe, offline)
     assert "use tasks made for it (env:synthetic_world)" in str(err.value)
+
+
+def test_turn_cap_sets_the_generator_in_use_and_restores_it() -> None:
+    from types import SimpleNamespace
+
+    from toolzero.training.rollout import turn_cap
+
+    hf = SimpleNamespace(use_vllm=False, generation_config=SimpleNamespace(max_new_tokens=400))
+    with turn_cap(hf, 64):
+        assert hf.generation_config.max_new_tokens == 64
+    assert hf.generation_config.max_new_tokens == 400
+    vllm = SimpleNamespace(use_vllm=True, vllm_generation=SimpleNamespace(max_completion_length=4096))
+    with turn_cap(vllm, 512):
+        assert vllm.vllm_generation.max_completion_length == 512
+    assert vllm.vllm_generation.max_completion_length == 4096

@@ -4,7 +4,8 @@ ToolRL's own system prompt is ~400 tokens before the first tool; a small base mo
 (Gemma-3-270M) reads it slowly and learns nothing from it: in an early probe none of 112
 sampled completions had ToolRL's full answer shape under it. `compact`
 keeps the same *answer* format, so every reward preset scores it unchanged, but the prompt
-is a few lines: one sentence of instructions, one worked example with its own tool list,
+is a few lines: one sentence of instructions, one worked example with its own tool list
+(for an environment's multi-turn task, carried on to its tool result and answer),
 and one line per tool of the task (`name(arg: type, opt?: type) - description`). The
 dialogue follows as `User:` / `Tool result:` lines, past assistant turns in the output
 format.
@@ -64,10 +65,29 @@ def render_tool_line(tool: ToolSpec) -> str:
     return f"- {tool.name}({', '.join(args)})" + (f" - {description}" if description else "")
 
 
-def render_compact_system(tools: Sequence[ToolSpec]) -> str:
-    """Instruction, the worked example, then the task's own tool lines."""
+EPISODE_INSTRUCTION = (
+    f"{INSTRUCTION} A tool's result comes back as a `Tool result:` line; then call again or "
+    "give the answer."
+)
+EPISODE_EXAMPLE = (
+    f"{WORKED_EXAMPLE}\n"
+    'Tool result: {"city": "Oslo", "sunrise": "06:12"}\n'
+    "<think> The result gives the answer. </think>\n"
+    "<response> The sun rises at 06:12 in Oslo. </response>"
+)
+"""For tasks played as multi-turn episodes (an environment's tasks: `metadata["environment"]`):
+the same example carried on to its result and the answer, so the model sees how an episode
+ends. The result line is written as `render_compact_dialogue` writes results."""
+
+
+def render_compact_system(tools: Sequence[ToolSpec], episode: bool = False) -> str:
+    """Instruction, the worked example (carried to its answer for an episode), then the
+    task's own tool lines."""
     lines = "\n".join(render_tool_line(t) for t in tools) or "(no tools)"
-    return f"{INSTRUCTION}\n\n{WORKED_EXAMPLE}\n\nTools:\n{lines}"
+    instruction, example = (EPISODE_INSTRUCTION, EPISODE_EXAMPLE) if episode else (
+        INSTRUCTION, WORKED_EXAMPLE
+    )
+    return f"{instruction}\n\n{example}\n\nTools:\n{lines}"
 
 
 def render_compact_dialogue(messages: Sequence[Message]) -> str:
@@ -91,8 +111,9 @@ def render_compact_dialogue(messages: Sequence[Message]) -> str:
 
 def compact_prompt_messages(example: Example) -> list[dict[str, Any]]:
     """System (instructions + tools + example) and one user message with the dialogue."""
+    episode = "environment" in example.metadata  # an environment's task: multi-turn
     return [
-        {"role": "system", "content": render_compact_system(example.tools)},
+        {"role": "system", "content": render_compact_system(example.tools, episode)},
         {"role": "user", "content": render_compact_dialogue(example.messages)},
     ]
 

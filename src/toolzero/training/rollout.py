@@ -17,7 +17,7 @@ results, continue — with the results' tokens masked out of the loss.
    and do not count as completion length;
 4. until a turn without calls (the answer), `max_turns`, or the token budget
    (`grpo.max_completion_length` for the whole episode, observations included; a turn
-   gets at most `max_turn_tokens` of it).
+   gets at most `max_turn_tokens` of it, on the transformers and the vLLM path alike).
 
 It returns TRL's fields (`prompt_ids`, `completion_ids`, `logprobs`, `env_mask`) and
 `episode`: one `EpisodeRecord` per completion, which episode reward presets read. With
@@ -168,18 +168,21 @@ def turn_end_ids(trainer: Any) -> set[int]:
 
 @contextmanager
 def turn_cap(trainer: Any, tokens: int):  # type: ignore[no-untyped-def]
-    """Generate at most `tokens` new tokens (transformers path; vLLM's completions are
-    cut to the budget afterwards, as TRL's own tool loop does)."""
-    config = getattr(trainer, "generation_config", None)
-    if config is None or trainer.use_vllm:
+    """Generate at most `tokens` new tokens in this call: transformers' generation config,
+    or trl's vLLM generator (both are read when a generation starts)."""
+    if trainer.use_vllm:
+        target, attribute = getattr(trainer, "vllm_generation", None), "max_completion_length"
+    else:
+        target, attribute = getattr(trainer, "generation_config", None), "max_new_tokens"
+    if target is None or not hasattr(target, attribute):
         yield
         return
-    before = config.max_new_tokens
-    config.max_new_tokens = tokens
+    before = getattr(target, attribute)
+    setattr(target, attribute, tokens)
     try:
         yield
     finally:
-        config.max_new_tokens = before
+        setattr(target, attribute, before)
 
 
 def log_metrics(
