@@ -398,3 +398,59 @@ def test_turn_cap_sets_the_generator_in_use_and_restores_it() -> None:
     with turn_cap(vllm, 512):
         assert vllm.vllm_generation.max_completion_length == 512
     assert vllm.vllm_generation.max_completion_length == 4096
+
+
+def test_turn_credit_functions_follow_their_definition() -> None:
+    from toolzero.training.turn_credit import per_token_advantages, token_turns, turn_advantages
+
+    mask = torch.tensor([[1, 1, 0, 1, 1, 0, 0, 1], [1, 0, 0, 1, 1, 1, 1, 1]])
+    assert token_turns(mask).tolist() == [[0, 0, 0, 1, 1, 1, 1, 2], [0, 0, 0, 1, 1, 1, 1, 1]]
+    nan = float("nan")
+    rewards = torch.tensor([[1.0, 2.0, 0.0], [3.0, nan, nan], [0.0, 0.0, nan], [2.0, 4.0, nan]])
+    adv = turn_advantages(rewards, group_size=2)
+    # group 1: turn 0 rewards (1, 3): mean 2, population std 1; turn 1: one episode only.
+    assert adv[0, 0].item() == pytest.approx(-1 / (1 + 1e-4))
+    assert adv[1, 0].item() == pytest.approx(1 / (1 + 1e-4))
+    assert adv[0, 1].item() == 0.0 and adv[0, 2].item() == 0.0
+    # group 2: turn 1 rewards (0, 4): mean 2, std 2.
+    assert adv[3, 1].item() == pytest.approx(2 / (2 + 1e-4))
+    tokens = per_token_advantages(torch.tensor([0.5, -0.5]), adv[:2], mask, 0.5)
+    assert tokens[0, 0].item() == pytest.approx(0.5 + 0.5 * adv[0, 0].item())
+    assert tokens[0, 4].item() == pytest.approx(0.5 + 0.5 * adv[0, 1].item())
+    assert tokens[1, 7].item() == pytest.approx(-0.5 + 0.5 * adv[1, 1].item())
+
+
+def test_turn_credit_gives_each_turn_its_own_advantage(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolzero.rewards.episode as episode_rewards
+    from toolzero.training.turn_credit import token_turns
+
+    trainer, rollout, _ = build(tiny_model, tmp_path / "run", **{"environment.turn_credit": 0.5})
+    assert trainer.turn_credit == 0.5
+    script_policy(trainer, rollout)
+    # Row r's turn k earns (-1)^r * k: turn 0 ties within every group, later turns do not.
+    rows = iter(range(1000))
+
+    def turn_rewards(episode):
+        sign = (-1.0) ** next(rows)
+        return [sign * k for k in range(len(episode.turns))]
+
+    monkeypatch.setattr(episode_rewards, "turn_rewards", turn_rewards)
+    trainer.model.train()
+    trainer.current_gradient_accumulation_steps = 1
+    batch = trainer._generate_and_score_completions(trainer_batch(trainer))
+    advantages, mask = batch["advantages"], batch["tool_mask"]
+    assert advantages.shape == batch["completion_ids"].shape
+    turns = token_turns(mask)
+    model_tokens = (mask == 1) & (batch["completion_mask"] == 1)
+    for row in range(advantages.size(0)):
+        values = {
+            int(turns[row, t]): round(advantages[row, t].item(), 6)
+            for t in range(advantages.size(1))
+            if model_tokens[row, t]
+        }
+        # Every turn has one value on its tokens, and turns differ (their rewards did).
+        assert len(values) == len(set(values.values())) > 1
+    loss = trainer.compute_loss(trainer.model, batch)
+    assert torch.isfinite(loss)

@@ -178,6 +178,18 @@ class Environment:
         return Observation(call.name, content, error, time.perf_counter() - started)
 
 
+def answer_outcome(state: EpisodeState, final_answer: str | None) -> Outcome:
+    """The task's expected answer (`metadata["expected"]["answer"]`) checked by rule
+    (`answers.answer_problem`); a task without one has nothing to check."""
+    from toolzero.environments.answers import answer_problem
+
+    expected = (state.example.metadata.get("expected") or {}).get("answer")
+    if expected is None:
+        return Outcome.from_problems([], 0)
+    problem = answer_problem(expected, final_answer)
+    return Outcome.from_problems([problem] if problem else [], 1)
+
+
 def argument_problem(call: ToolCall, offered: dict[str, ToolSpec]) -> str | None:
     """Why `call` cannot run against the offered tools' schemas, or None.
 

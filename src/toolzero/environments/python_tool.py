@@ -24,8 +24,14 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from toolzero.environments.answers import answer_problem
-from toolzero.environments.base import Environment, EpisodeState, Outcome, Tool, ToolFailure
+from toolzero.environments.base import (
+    Environment,
+    EpisodeState,
+    Outcome,
+    Tool,
+    ToolFailure,
+    answer_outcome,
+)
 from toolzero.environments.sandbox import SandboxLimits, SandboxResult, run_python
 from toolzero.errors import ConfigError
 from toolzero.protocol.types import Example, Message, ToolCall, ToolSpec
@@ -82,11 +88,7 @@ class PythonEnvironment(Environment):
         return text
 
     def outcome(self, state: EpisodeState, final_answer: str | None) -> Outcome:
-        expected = (state.example.metadata.get("expected") or {}).get("answer")
-        if expected is None:
-            return Outcome.from_problems([], 0)
-        problem = answer_problem(expected, final_answer)
-        return Outcome.from_problems([problem] if problem else [], 1)
+        return answer_outcome(state, final_answer)
 
 
 def make_python_environment(**limits: Any) -> PythonEnvironment:

@@ -24,7 +24,14 @@ import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from toolzero.environments.base import Environment, EpisodeState, Outcome, Tool, ToolFailure
+from toolzero.environments.base import (
+    Environment,
+    EpisodeState,
+    Outcome,
+    Tool,
+    ToolFailure,
+    answer_outcome,
+)
 from toolzero.environments.sandbox import SandboxLimits, run_python
 from toolzero.errors import UserError
 from toolzero.protocol.types import ToolSpec
@@ -86,13 +93,7 @@ class ToolsEnvironment(Environment):
         super().__init__(tools)
 
     def outcome(self, state: EpisodeState, final_answer: str | None) -> Outcome:
-        from toolzero.environments.answers import answer_problem
-
-        expected = (state.example.metadata.get("expected") or {}).get("answer")
-        if expected is None:
-            return Outcome.from_problems([], 0)
-        problem = answer_problem(expected, final_answer)
-        return Outcome.from_problems([problem] if problem else [], 1)
+        return answer_outcome(state, final_answer)
 
 
 __all__ = ["ToolsEnvironment", "untrusted_tool"]

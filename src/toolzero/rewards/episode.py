@@ -146,6 +146,32 @@ def call_cost(
     return max(floor, -(per_failed * episode.failed_calls + per_extra * extra))
 
 
+def turn_rewards(episode: EpisodeRecord) -> list[float]:
+    """Each model turn's own reward, for per-turn credit: ToolRL's partial format of the
+    turn plus its correctness in [0, 1] (robust parser, optimal matching, normalised
+    values; 0 for an answer turn) against the reference turn at its position (turns past
+    the reference's are held to its last, the answer).
+
+    >>> ref = ('<think> </think>\\n<tool_call>\\n{"name": "f", "parameters": {"a": 1}}\\n</tool_call>',
+    ...        "<think> </think>\\n<response> done </response>")
+    >>> turn_rewards(EpisodeRecord((ref[0], "<think> x </think>\\n<response> ok </response>"), ref))
+    [2.0, 1.0]
+    """
+    references = episode.reference_turns or _shapes_of(episode)
+    out = []
+    for i, text in enumerate(episode.turns):
+        ref_text = references[min(i, len(references) - 1)]
+        turn, ref = Completion(text), read_reference(ref_text, "robust", episode.tools)
+        value = partial_format_reward(turn, ref)
+        if ref.has_call:
+            value += correctness_reward(
+                turn, ref, low=0.0, high=1.0, parser="robust", matching="optimal",
+                values="normalized",
+            )  # fmt: skip
+        out.append(value)
+    return out
+
+
 def _shapes_of(episode: EpisodeRecord) -> tuple[str, ...]:
     """Reference shapes when there is no trajectory: calls, then an answer."""
     call = '<think> </think>\n<tool_call>\n{"name": "_", "parameters": {}}\n</tool_call>'
@@ -160,4 +186,4 @@ EPISODE_FUNCTIONS = {
     "call_cost": call_cost,
 }
 
-__all__ = ["EPISODE_FUNCTIONS", "EpisodeRecord", *EPISODE_FUNCTIONS]
+__all__ = ["EPISODE_FUNCTIONS", "EpisodeRecord", "turn_rewards", *EPISODE_FUNCTIONS]

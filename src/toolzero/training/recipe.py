@@ -174,7 +174,8 @@ class EnvironmentSection:
     for the environment's own task generator), the reward from an episode preset
     (`reward.preset: episode`). `options` go to the environment's builder (e.g. the
     python sandbox's `wall_s`, `memory_mb`; the search corpus). `workers`: episodes whose
-    calls run at once.
+    calls run at once. `turn_credit` (see `toolzero.training.turn_credit`): the weight of
+    each turn's own advantage on its tokens, beside the episode's.
     """
 
     name: str | None = None
@@ -182,6 +183,9 @@ class EnvironmentSection:
     max_turns: int = 4
     max_turn_tokens: int | None = 96
     workers: int = 8
+    # Per-turn credit: 0 gives every token the episode's one advantage; λ > 0 adds λ x its
+    # turn's own group-normalised reward (format + correctness vs the reference turn).
+    turn_credit: float = 0.0
 
 
 @dataclass

@@ -71,6 +71,8 @@ def _check_multi_turn(recipe: Recipe) -> list[str]:
         episodes = None
     if e.name is None:  # env: data without one trains single-turn on each task's first call
         out = []
+        if e.turn_credit:
+            out.append("environment.turn_credit: needs multi-turn episodes; set environment.name")
         if episodes:
             out.append(
                 f"reward.preset: {recipe.reward.preset!r} scores multi-turn episodes; set "
@@ -82,6 +84,7 @@ def _check_multi_turn(recipe: Recipe) -> list[str]:
     out = _positive("environment.max_turns", e.max_turns)
     out += _positive("environment.max_turn_tokens", e.max_turn_tokens)
     out += _positive("environment.workers", e.workers)
+    out += _positive("environment.turn_credit", e.turn_credit, allow_zero=True)
     if episodes is False:
         out.append(
             f"reward.preset: {recipe.reward.preset!r} scores single completions; with "

@@ -101,14 +101,39 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
     turn_end: int | None = None
     rollout_rows: list[dict[str, Any]] | None = None  # the rows a rollout_func plays
 
+    turn_credit: float = 0.0  # weight of per-turn advantages (see `turn_credit`)
+
     def _generate_and_score_completions(self, inputs):  # type: ignore[no-untyped-def]
         # trl 1.16 hands a `rollout_func` the prompts only; a multi-turn rollout also needs
         # each row's task (`example_id`), so the rows are kept for it (see `rollout`).
         self.rollout_rows = inputs
         try:
-            return super()._generate_and_score_completions(inputs)
+            output = super()._generate_and_score_completions(inputs)
         finally:
             self.rollout_rows = None
+        if self.turn_credit and "tool_mask" in output and "episode" in inputs[0]:
+            output["advantages"] = self.per_turn_advantages(inputs, output)
+        return output
+
+    def per_turn_advantages(self, inputs: list[dict[str, Any]], output: dict[str, Any]) -> Any:
+        """(B, T) advantages: the episode's plus `turn_credit` x each token's turn's,
+        normalised over the group (gathered from every process, as TRL's rewards are)."""
+        import torch
+
+        from toolzero.rewards.episode import turn_rewards
+        from toolzero.training.turn_credit import per_token_advantages, turn_advantages
+
+        rows = [turn_rewards(x["episode"]) for x in inputs]
+        device = self.accelerator.device
+        turns = int(self.accelerator.gather(torch.tensor([max(map(len, rows))], device=device)).max())
+        local = torch.full((len(rows), turns), float("nan"), device=device)
+        for i, row in enumerate(rows):
+            local[i, : len(row)] = torch.tensor(row, device=device)
+        group = self.num_generations if self.model.training else self.num_generations_eval
+        advantages = turn_advantages(self.accelerator.gather(local), group)
+        start = self.accelerator.process_index * len(rows)
+        mine = advantages[start : start + len(rows)]
+        return per_token_advantages(output["advantages"], mine, output["tool_mask"], self.turn_credit)
 
     def generation_precision(self) -> AbstractContextManager[Any]:
         """The mixed-precision context for transformers' `generate`, as for the forward.
@@ -331,4 +356,5 @@ def build_trainer(
     trainer.stop_tail = make_stop_tail(tokenizer, stops) if stops else None
     trainer.shared_prefix = recipe.grpo.shared_prefix
     trainer.shared_prefix_generation = recipe.grpo.shared_prefix_generation
+    trainer.turn_credit = recipe.environment.turn_credit
     return trainer

@@ -1,0 +1,73 @@
+"""Per-turn credit for multi-turn episodes: each turn's tokens also get their own turn's
+advantage, beside the episode's one scalar.
+
+GRPO gives every token of a completion the same advantage, the episode's (its reward
+against the others of its group). In a multi-turn episode that blames a good first call
+for a bad final answer. With `environment.turn_credit: λ > 0` the advantage of a token of
+model turn k is
+
+    A[b, t] = A_episode[b] + λ · A_turn[b, k],
+    A_turn[b, k] = (r[b, k] − mean_g r[·, k]) / (std_g r[·, k] + 1e-4)
+
+where r[b, k] is turn k's own reward (`rewards.episode.turn_rewards`: ToolRL's partial
+format and correctness of that turn against the reference turn at its position) and the
+mean and standard deviation run over the episodes of b's group that took a turn k (an
+episode without a turn k has none). trl 1.16's loss takes (B, T) advantages as they are;
+observation tokens are masked out of the loss anyway, so their value does not matter.
+
+Pure torch on tensors; `apply_turn_credit` is called by `ToolzeroGRPOTrainer` after TRL
+scored a generation batch, with the turn rewards of all processes gathered first (a group
+may span processes, as TRL's own reward normalisation assumes).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def token_turns(tool_mask: torch.Tensor) -> torch.Tensor:
+    """Each position's model-turn index: runs of 1s in `tool_mask` (model tokens) are turns
+    0, 1, 2, ...; positions of 0s (environment tokens, masked out of the loss) keep the
+    index of the turn before them.
+
+    >>> token_turns(torch.tensor([[1, 1, 0, 0, 1, 0, 1]])).tolist()
+    [[0, 0, 0, 0, 1, 1, 2]]
+    """
+    starts = torch.zeros_like(tool_mask)
+    starts[:, 1:] = (tool_mask[:, 1:] == 1) & (tool_mask[:, :-1] == 0)
+    return torch.cumsum(starts, dim=1)
+
+
+def turn_advantages(turn_rewards: torch.Tensor, group_size: int) -> torch.Tensor:
+    """Group-normalised turn rewards: (B, K) in, NaN where an episode took no turn k;
+    (B, K) out, 0 where there is nothing to compare.
+
+    >>> r = torch.tensor([[1.0, 0.0], [0.0, float("nan")]])
+    >>> [[round(x, 3) for x in row] for row in turn_advantages(r, 2).tolist()]
+    [[1.0, 0.0], [-1.0, 0.0]]
+    """
+    grouped = turn_rewards.view(-1, group_size, turn_rewards.size(1))
+    present = ~torch.isnan(grouped)
+    count = present.sum(dim=1, keepdim=True).clamp(min=1)
+    values = torch.where(present, grouped, torch.zeros_like(grouped))
+    mean = values.sum(dim=1, keepdim=True) / count
+    var = torch.where(present, (grouped - mean) ** 2, torch.zeros_like(grouped)).sum(
+        dim=1, keepdim=True
+    ) / count
+    advantages = (grouped - mean) / (var.sqrt() + 1e-4)
+    advantages = torch.where(present & (count > 1), advantages, torch.zeros_like(advantages))
+    return advantages.view_as(turn_rewards)
+
+
+def per_token_advantages(
+    episode_advantages: torch.Tensor,
+    turn_adv: torch.Tensor,
+    tool_mask: torch.Tensor,
+    weight: float,
+) -> torch.Tensor:
+    """(B, T): the episode's advantage plus `weight` times the token's turn's advantage."""
+    turns = token_turns(tool_mask).clamp(max=turn_adv.size(1) - 1)
+    return episode_advantages.unsqueeze(1) + weight * torch.gather(turn_adv, 1, turns)
+
+
+__all__ = ["per_token_advantages", "token_turns", "turn_advantages"]
