@@ -117,6 +117,28 @@ def account_balance(rng: random.Random, world: World) -> WorldTask:
     return WorldTask(request, turns, answer, {"answer": {"kind": "number", "value": balance}})
 
 
+def city_weather(rng: random.Random, world: World) -> WorldTask:
+    """One call, then the answer read from its result (the shortest episode)."""
+    city = rng.choice(sorted(world.weather))
+    celsius = world.weather[city]["celsius"]
+    request = rng.choice(
+        (f"What is the temperature in {city} right now, in Celsius?",
+         f"How many degrees Celsius is it in {city} at the moment?")
+    )  # fmt: skip
+    turns = [[ToolCall("get_weather", {"city": city})]]
+    answer = f"It is {celsius} degrees Celsius in {city}."
+    return WorldTask(request, turns, answer, {"answer": {"kind": "number", "value": celsius}})
+
+
+def stock_quote(rng: random.Random, world: World) -> WorldTask:
+    name, symbol = rng.choice(POOLS["ticker"])
+    price = world.stocks[symbol]
+    request = f"What does one share of {name} ({symbol}) cost right now?"
+    turns = [[ToolCall("get_stock_price", {"symbol": symbol})]]
+    answer = f"One {name} share costs {price:.2f} USD."
+    return WorldTask(request, turns, answer, {"answer": {"kind": "number", "value": price}})
+
+
 def balance_in_currency(rng: random.Random, world: World) -> WorldTask:
     account, record = rng.choice(sorted(world.accounts.items()))
     owner, balance = record["owner"], record["balance"]
@@ -210,6 +232,26 @@ def parcel_location(rng: random.Random, world: World) -> WorldTask:
     )
 
 
+def room_temperature(rng: random.Random, world: World) -> WorldTask:
+    """One call, then the answer read from its result."""
+    room = rng.choice(sorted(world.rooms))
+    celsius = world.rooms[room]["celsius"]
+    request = f"How warm is it in the {room} right now, in degrees Celsius?"
+    turns = [[ToolCall("get_room_temperature", {"room": room})]]
+    answer = f"The {room} is at {celsius} degrees Celsius."
+    return WorldTask(request, turns, answer, {"answer": {"kind": "number", "value": celsius}})
+
+
+def package_status(rng: random.Random, world: World) -> WorldTask:
+    tracking, parcel = rng.choice(sorted(world.shipments.items()))
+    request = f"Where is the package with tracking number {tracking} now?"
+    turns = [[ToolCall("track_package", {"tracking_number": tracking})]]
+    answer = f"It is {parcel['status']} in {parcel['location']}."
+    return WorldTask(
+        request, turns, answer, {"answer": {"kind": "contains", "value": parcel["location"]}}
+    )
+
+
 def warmer_room(rng: random.Random, world: World) -> WorldTask:
     a, b = rng.sample(sorted(world.rooms), 2)
     warmer = max((a, b), key=lambda room: world.rooms[room]["celsius"])
@@ -250,8 +292,9 @@ def devices_off(rng: random.Random, world: World) -> WorldTask:
 
 Family = Callable[[random.Random, World], WorldTask]
 FAMILIES: dict[str, dict[str, Family]] = {
-    "train": {f.__name__: f for f in (account_balance, balance_in_currency, warmer_city,
-                                     pricier_stock, cancel_event, transfer, cancel_order)},
-    "heldout": {f.__name__: f for f in (parcel_location, warmer_room, set_and_confirm,
-                                       devices_off)},
+    "train": {f.__name__: f for f in (city_weather, stock_quote, account_balance,
+                                     balance_in_currency, warmer_city, pricier_stock,
+                                     cancel_event, transfer, cancel_order)},
+    "heldout": {f.__name__: f for f in (room_temperature, package_status, parcel_location,
+                                       warmer_room, set_and_confirm, devices_off)},
 }  # fmt: skip
