@@ -454,3 +454,45 @@ def test_turn_credit_gives_each_turn_its_own_advantage(
         assert len(values) == len(set(values.values())) > 1
     loss = trainer.compute_loss(trainer.model, batch)
     assert torch.isfinite(loss)
+
+
+def test_the_lm_head_skips_environment_tokens_and_the_loss_is_trls(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """The shared-prefix log-probs skip the head at environment tokens (log-prob 0 there)
+    and give TRL's own loss and gradients (TRL's path runs the head everywhere)."""
+    trainer, rollout, _ = build(tiny_model, tmp_path / "run")
+    script_policy(trainer, rollout)
+    trainer.model.train()
+    trainer.current_gradient_accumulation_steps = 1
+    batch = trainer._generate_and_score_completions(trainer_batch(trainer))
+    shape = batch["advantages"].shape
+    batch["advantages"] = torch.linspace(-1.0, 1.0, batch["advantages"].numel()).reshape(shape)
+    env_positions = (batch["tool_mask"] == 0) & (batch["completion_mask"] == 1)
+    assert env_positions.any()
+    seen = []
+    inner = trainer._get_per_token_logps_and_entropies
+
+    def spy(*args, **kwargs):
+        out = inner(*args, **kwargs)
+        seen.append(out[0].detach())
+        return out
+
+    trainer._get_per_token_logps_and_entropies = spy
+
+    def loss_and_grads() -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        trainer.model.zero_grad()
+        loss = trainer.compute_loss(trainer.model, batch)
+        loss.backward()
+        return loss.detach(), {
+            n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None
+        }
+
+    loss, grads = loss_and_grads()
+    assert torch.all(seen[-1][env_positions] == 0)  # the head never ran there
+    trainer.shared_prefix = False  # TRL's log-prob path: the head on every position
+    trl_loss, trl_grads = loss_and_grads()
+    assert not torch.all(seen[-1][env_positions] == 0)
+    torch.testing.assert_close(loss, trl_loss, rtol=1e-5, atol=1e-6)
+    for name, grad in grads.items():
+        torch.testing.assert_close(grad, trl_grads[name], rtol=1e-4, atol=1e-6)

@@ -44,6 +44,7 @@ memory: benchmarks/shared_prefix.py and docs/performance.md.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -127,6 +128,7 @@ def shared_prefix_logps(
     temperature: float = 1.0,
     compute_entropy: bool = False,
     cast_lm_head_to_fp32: bool = False,
+    score_mask: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Per-token log-probs `[B, logits_to_keep]` of the completion tokens (and entropies).
 
@@ -134,7 +136,10 @@ def shared_prefix_logps(
     `prompt + completion`, the last `logits_to_keep` columns are the completion, rows are
     processed `batch_size` at a time. Rows sharing a prompt are found, not assumed, so no
     group size is needed. `model` is a causal LM, optionally inside PEFT and/or
-    DistributedDataParallel; check `unsupported_reason(model)` first.
+    DistributedDataParallel; check `unsupported_reason(model)` first. `score_mask`
+    (`[B, logits_to_keep]`, optional): completion positions whose log-prob is not needed
+    (0: a multi-turn episode's environment tokens, masked out of the loss) skip the LM
+    head and get log-prob 0, like padding.
     """
     prompt_length = input_ids.size(1) - logits_to_keep
     if prompt_length < 1 or logits_to_keep < 1:
@@ -148,8 +153,9 @@ def shared_prefix_logps(
     logps, entropies = [], []
     for start in range(0, input_ids.size(0), batch_size):
         rows = slice(start, start + batch_size)
+        part = request if score_mask is None else replace(request, score_mask=score_mask[rows])
         out = model(
-            input_ids=input_ids[rows], attention_mask=attention_mask[rows], shared_prefix=request
+            input_ids=input_ids[rows], attention_mask=attention_mask[rows], shared_prefix=part
         )
         logps.append(out.log_probs)
         entropies.append(out.entropy)
@@ -166,6 +172,15 @@ class SharedPrefixMixin:
     """
 
     shared_prefix: bool = True
+
+    def _compute_loss(self, model, inputs):  # type: ignore[no-untyped-def]
+        # The loss scores model tokens only (`tool_mask`: 0 on a multi-turn episode's
+        # environment tokens); the log-prob call below then skips the LM head there.
+        self._score_mask = inputs.get("tool_mask")
+        try:
+            return super()._compute_loss(model, inputs)  # type: ignore[misc]
+        finally:
+            self._score_mask = None
 
     @profiling_decorator
     def _get_per_token_logps_and_entropies(  # type: ignore[no-untyped-def]
@@ -203,8 +218,16 @@ class SharedPrefixMixin:
                 temperature=self.temperature,  # type: ignore[attr-defined]
                 compute_entropy=compute_entropy,
                 cast_lm_head_to_fp32=self.args.cast_lm_head_to_fp32,  # type: ignore[attr-defined]
+                score_mask=self.score_mask_for(input_ids, logits_to_keep),
             )
         return logps, entropies, None
+
+    def score_mask_for(self, input_ids: torch.Tensor, logits_to_keep: int) -> torch.Tensor | None:
+        """The loss's environment-token mask while `_compute_loss` runs on this batch."""
+        mask = self.__dict__.get("_score_mask")
+        if mask is None or tuple(mask.shape) != (input_ids.size(0), logits_to_keep):
+            return None
+        return mask
 
     def shared_prefix_refusal(
         self,

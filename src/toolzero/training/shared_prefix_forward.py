@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -83,6 +83,9 @@ class SharedPrefixRequest:
     temperature: float = 1.0
     compute_entropy: bool = False
     cast_lm_head_to_fp32: bool = False
+    # [B, completion columns]: 0 where a completion token is not scored (the environment's
+    # tokens in a multi-turn episode, masked out of the loss): the LM head skips them.
+    score_mask: torch.Tensor | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -161,7 +164,10 @@ def shared_forward(
                 use_cache=True,
             )
             hidden = torch.cat([hidden, suffix.last_hidden_state], 1)
-    return completion_logps(causal_lm, hidden, input_ids[:, n:], attention_mask[:, n:], request)
+    scored = attention_mask[:, n:]
+    if request.score_mask is not None:
+        scored = scored * request.score_mask.to(scored.device, scored.dtype)
+    return completion_logps(causal_lm, hidden, input_ids[:, n:], scored, request)
 
 
 def install_shared_prefix_forward(causal_lm: Any) -> None:
