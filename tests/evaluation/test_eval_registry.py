@@ -52,7 +52,40 @@ def bench_case(name: str, shared: Path, docs: Path) -> tuple[str, BenchOptions]:
         ),
         "file": (f"file:{shared / 'glaive' / 'glaive_toolcall_en_demo.json'}", BenchOptions()),
         "when2call": ("when2call", BenchOptions(data_dirs={"when2call": str(shared / "when2call")})),
+        # A seed whose first task is one call then the answer: the interruption after two
+        # generations then leaves one finished episode on disk.
+        "env": ("env:synthetic_world", BenchOptions(synthetic_seed=one_hop_seed(), env_max_turns=4)),
     }[name]  # fmt: skip
+
+
+def one_hop_seed() -> int:
+    from toolzero.environments.episode import reference_trajectory
+    from toolzero.environments.registry import environment_tasks
+
+    return next(
+        seed for seed in range(100)
+        if len(reference_trajectory(environment_tasks("synthetic_world", 1, seed, "heldout")[0])) == 1
+    )  # fmt: skip
+
+
+def episode_oracle(options: BenchOptions):
+    """prompt -> the next turn of the task's reference trajectory, then its answer."""
+    from toolzero.environments.episode import reference_trajectory
+    from toolzero.environments.registry import environment_tasks
+
+    tasks = environment_tasks("synthetic_world", LIMIT, options.synthetic_seed, "heldout")
+
+    def script(prompt: str) -> str:
+        task = next((t for t in tasks if t.messages[0].content in prompt), None)
+        if task is None:
+            return GARBAGE
+        done = prompt.count("[assistant]") - 1  # model turns taken (the prompt opens one)
+        calls = reference_trajectory(task)
+        if done < len(calls):
+            return render_toolrl_output("x", calls[done], None)
+        return render_toolrl_output("x", [], task.reference_response)
+
+    return script
 
 
 def reference_answer(item) -> str:
@@ -80,6 +113,8 @@ def oracle_script(name: str, options: BenchOptions, sub: list[str]):
 
     if name in ("bfcl", "bamboogle"):
         return lambda prompt: NO_CALL  # right on irrelevance; BFCL/Bamboogle oracles elsewhere
+    if name == "env":
+        return episode_oracle(options)
     bench = resolve(REGISTRY[name].run.rsplit(".", 1)[0])
     renderer = ModelUnderTest(ScriptedBackend(str), PlainTokenizer(), SETTINGS)
     answers = {}
@@ -111,6 +146,7 @@ def docs(tmp_path_factory):
 def test_the_registry_holds_every_benchmark_once():
     assert BENCHMARKS == (
         "bfcl", "api_bank", "bamboogle", "synthetic", "hammer", "acebench", "file", "when2call",
+        "env",
     )  # fmt: skip
     assert SCORABLE == (
         "bfcl", "api_bank", "synthetic", "hammer", "acebench", "file", "when2call",
@@ -130,6 +166,7 @@ ORACLE_EXPECTED = {
     "acebench": ("acebench/overall", 1.0),
     "file": ("file/exact_match", 1.0),
     "when2call": ("when2call/accuracy", 1.0),
+    "env": ("env/outcome_success", 1.0),  # the reference trajectory passes every check
 }
 
 
@@ -183,6 +220,7 @@ def test_every_benchmark_runs_resumes_reports_and_compares(
 GARBAGE_EXPECTED = {
     "api_bank": 0.0, "hammer": 0.0, "acebench": 0.0, "bamboogle": 0.0,
     "when2call": 0.0,  # "}}} not an answer {{{" is a direct answer; the sample's are all calls
+    "env": 0.0,  # no call, no action, no answer any task accepts
 }  # fmt: skip
 
 

@@ -38,6 +38,7 @@ TINY_BENCHES = {
     "acebench": ("acebench:normal_atom_bool,special_irrelevant", lambda s: s["overall"]["items"], 4),
     "file": ("file:{shared}/glaive/glaive_toolcall_en_demo.json", lambda s: s["n"], 2),
     "when2call": ("when2call", lambda s: s["items"], 2),
+    "env": ("env:synthetic_world", lambda s: s["n"], 2),
 }  # fmt: skip
 
 

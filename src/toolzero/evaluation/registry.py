@@ -186,20 +186,6 @@ register(Benchmark(
     data_dir=True,
 ))  # fmt: skip
 register(Benchmark(
-    name="env",
-    title="Environment episodes",
-    help="env:NAME (an environment's held-out tasks played as multi-turn episodes: "
-    "synthetic_world, search, bfcl_api, python)",
-    run=f"{_EVAL}.environment_bench:run_from_context",
-    check=f"{_EVAL}.environment_bench:check_environment_bench",
-    section=sections.environment_section,
-    headline=sections.environment_headline,
-    subset_word="environment",
-    open_subsets=True,
-    options=("synthetic_n", "synthetic_seed", "env_max_turns"),
-    unscaled=("turns", "calls", "failed_calls"),
-))  # fmt: skip
-register(Benchmark(
     name="bamboogle",
     title="Bamboogle",
     help="bamboogle (multi-hop questions with a search tool)",
@@ -279,6 +265,20 @@ register(Benchmark(
     subset_word="mode",
     options=("judge_url", "judge_model", "judge_key_env"),
     data_dir=True,
+))  # fmt: skip
+register(Benchmark(
+    name="env",
+    title="Environment episodes",
+    help="env:NAME (an environment's held-out tasks played as multi-turn episodes: "
+    "synthetic_world, search, bfcl_api, python)",
+    run=f"{_EVAL}.environment_bench:run_from_context",
+    check=f"{_EVAL}.environment_bench:check_environment_bench",
+    section=sections.environment_section,
+    headline=sections.environment_headline,
+    subset_word="environment",
+    open_subsets=True,
+    options=("synthetic_n", "synthetic_seed", "env_max_turns"),
+    unscaled=("turns", "calls", "failed_calls"),
 ))  # fmt: skip
 
 BENCHMARK_NAMES = tuple(REGISTRY)
