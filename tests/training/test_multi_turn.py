@@ -496,3 +496,26 @@ def test_the_lm_head_skips_environment_tokens_and_the_loss_is_trls(
     torch.testing.assert_close(loss, trl_loss, rtol=1e-5, atol=1e-6)
     for name, grad in grads.items():
         torch.testing.assert_close(grad, trl_grads[name], rtol=1e-4, atol=1e-6)
+
+
+def test_the_multi_turn_quickstart_runs_end_to_end_on_the_tiny_model(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """recipes/multiturn-quickstart.yaml, shrunk: held-out episodes before and after,
+    training in the environment, and a report whose evaluation table is the env bench's."""
+    from toolzero.quickstart import run_quickstart
+
+    recipe = QUICKSTART.parent / "multiturn-quickstart.yaml"
+    out = tmp_path / "mt"
+    overrides = [
+        f"model.name={tiny_model}", f"run.output_dir={out}", "grpo.max_steps=1",
+        "grpo.num_generations=2", "data.limit=4", "evaluation.limit=2",
+        "evaluation.max_new_tokens=8", "environment.max_turn_tokens=8", "run.save_steps=10",
+    ]  # fmt: skip
+    report = run_quickstart(recipe, overrides).read_text()
+    for when in ("before", "after"):
+        summary = json.loads((out / f"eval-{when}" / "summary.json").read_text())
+        assert summary["benchmarks"]["env"]["n"] == 2
+    assert "env.outcome_success" in report
+    rows = read_metrics(out / "metrics.jsonl")
+    assert rows and "env/turns" in rows[0]
