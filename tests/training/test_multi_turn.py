@@ -29,6 +29,7 @@ from .conftest import QUICKSTART, tiny_overrides
 
 OBS_MARK = "Tool result:"
 MODEL_TURN = "<start_of_turn>model"
+CALL_END = "</tool_call>"
 
 
 def multi_turn_overrides(model: Path, out: Path, **extra: object) -> list[str]:
@@ -72,10 +73,12 @@ def script_policy(trainer: Any, rollout: EnvironmentRollout, answer: bool = True
     def turn_ids(context: list[int]) -> list[int]:
         rows = trainer.rollout_rows
         prompts = [trainer._tokenize_prompts([r["prompt"]])[0][0] for r in rows]
-        row = next(r for r, p in zip(rows, prompts, strict=True) if context[: len(p)] == p)
+        row, prompt = next(
+            (r, p) for r, p in zip(rows, prompts, strict=True) if context[: len(p)] == p
+        )
         task = rollout.examples[row["example_id"]]
-        # Turns already taken: the model turns reopened after results (the prompt opens one).
-        done = tok.decode(context, skip_special_tokens=False).count(MODEL_TURN) - 1
+        # Turns already taken: one call block each (the prompt's worked example has its own).
+        done = tok.decode(context[len(prompt) :]).count(CALL_END)
         calls = reference_trajectory(task)
         if done < len(calls):
             text = render_toolrl_output("scripted", calls[done], None)
@@ -101,12 +104,16 @@ def script_policy(trainer: Any, rollout: EnvironmentRollout, answer: bool = True
     return outputs
 
 
-def test_episodes_run_tools_show_results_and_mask_them(tiny_model: Path, tmp_path: Path) -> None:
-    trainer, rollout, _ = build(tiny_model, tmp_path / "run")
+@pytest.mark.parametrize("protocol", ["compact", "toolrl"])
+def test_episodes_run_tools_show_results_and_mask_them(
+    tiny_model: Path, tmp_path: Path, protocol: str
+) -> None:
+    trainer, rollout, _ = build(tiny_model, tmp_path / "run", **{"model.protocol": protocol})
     outputs = script_policy(trainer, rollout)
     trainer.train()
     out = outputs[0]
     tok = trainer.processing_class
+    mark = OBS_MARK if protocol == "compact" else "<obs>"
     for ids, mask, record in zip(
         out["completion_ids"], out["env_mask"], out["episode"], strict=True
     ):
@@ -114,9 +121,19 @@ def test_episodes_run_tools_show_results_and_mask_them(tiny_model: Path, tmp_pat
         model_text = tok.decode([t for t, m in zip(ids, mask, strict=True) if m])
         env_text = tok.decode([t for t, m in zip(ids, mask, strict=True) if not m])
         # Every observation is environment text; none of it is the model's.
-        assert OBS_MARK not in model_text
-        assert env_text.count(MODEL_TURN) == len(record.turns) - 1
-        assert env_text.count(OBS_MARK) == record.calls
+        assert mark not in model_text
+        assert env_text.count(mark) == record.calls
+        whole = tok.decode(ids)
+        if protocol == "compact":
+            # Inline, as the compact prompt's worked example: the results follow the call
+            # block inside the model's turn, and the turn goes on with the prefill.
+            assert MODEL_TURN not in env_text
+            assert env_text.count(rollout.prefill) == len(record.turns) - 1
+            assert whole.count(f"{CALL_END}\n{OBS_MARK}") == len(record.turns) - 1
+        else:
+            # ToolRL's form: the results are a user turn, then a new model turn opens.
+            assert env_text.count(MODEL_TURN) == len(record.turns) - 1
+            assert whole.count(f"{CALL_END}<end_of_turn>") == len(record.turns) - 1
         assert record.ended == "answer" and record.outcome_success
         assert record.failed_calls == 0 and record.calls == record.reference_calls
     rows = read_metrics(tmp_path / "run" / "metrics.jsonl")
@@ -143,7 +160,7 @@ def test_tool_errors_and_malformed_calls_are_observations(tiny_model: Path, tmp_
     ]
 
     def generate(prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
-        turns = [tok.decode(p).count(MODEL_TURN) - 1 for p in prompt_ids]
+        turns = [tok.decode(p).count(CALL_END) for p in prompt_ids]
         return [tok(bad[t], add_special_tokens=False)["input_ids"] + [end] for t in turns], None
 
     trainer._generate_single_turn = generate

@@ -142,6 +142,43 @@ def test_unfamiliar_view_fields_from_overrides() -> None:
     assert off.evaluation.unfamiliar is None
 
 
+def test_evaluation_answers_are_as_long_as_a_training_turn_unless_set() -> None:
+    from toolzero.evaluation.settings import GenerationSettings
+
+    single = load_recipe(None, ["grpo.max_steps=2", "grpo.max_completion_length=200"])
+    assert GenerationSettings.from_recipe(single).max_new_tokens == 200
+    multi = load_recipe(
+        None,
+        [
+            "grpo.max_steps=2",
+            "environment.name=synthetic_world",
+            "data.train=env:synthetic_world",
+            "reward.preset=episode",
+            "environment.max_turn_tokens=80",
+            "grpo.max_completion_length=224",
+        ],
+    )
+    assert GenerationSettings.from_recipe(multi).max_new_tokens == 80  # a turn, not the episode
+    uncapped = load_recipe(
+        None,
+        [
+            "grpo.max_steps=2",
+            "environment.name=synthetic_world",
+            "data.train=env:synthetic_world",
+            "reward.preset=episode",
+            "environment.max_turn_tokens=null",
+            "grpo.max_completion_length=224",
+        ],
+    )
+    assert GenerationSettings.from_recipe(uncapped).max_new_tokens == 224
+    chosen = load_recipe(
+        None, ["grpo.max_steps=2", "evaluation.max_new_tokens=17", "grpo.max_completion_length=200"]
+    )
+    assert GenerationSettings.from_recipe(chosen).max_new_tokens == 17
+    with pytest.raises(RecipeError, match=r"evaluation\.max_new_tokens: must be > 0"):
+        load_recipe(None, ["grpo.max_steps=2", "evaluation.max_new_tokens=0"])
+
+
 def test_all_problems_are_reported_at_once() -> None:
     raw = {
         "model": {"protocol": "xml", "colour": "red"},

@@ -78,11 +78,12 @@ class GenerationSettings:
     def from_recipe(cls, recipe: Any) -> GenerationSettings:
         """What a training recipe's before/after evaluation uses: the prompt the model was
         trained on (protocol, prefill) and its stop strings, kept (the answer ends where
-        training ends it), with the evaluation section's token limit."""
+        training ends it), with the recipe's evaluation token limit (by default a training
+        turn's length: `Recipe.evaluation_max_new_tokens`)."""
         return cls(
             protocol=recipe.model.protocol,
             prefill=recipe.model.prefill,
-            max_new_tokens=recipe.evaluation.max_new_tokens,
+            max_new_tokens=recipe.evaluation_max_new_tokens(),
             stop=tuple(recipe.model.stop_strings),
             keep_stop=True,
         )

@@ -203,7 +203,9 @@ class EvaluationSection:
 
     benches: list[str] = field(default_factory=lambda: ["synthetic"])
     limit: int = 32
-    max_new_tokens: int = 64
+    # None: as long as a training turn (`Recipe.evaluation_max_new_tokens`), so the model
+    # is judged on answers of the length it was trained to give.
+    max_new_tokens: int | None = None
     batch_size: int = 16
     unfamiliar: str | None = "hammer:sealtool"
     unfamiliar_limit: int = 16
@@ -221,6 +223,17 @@ class Recipe:
     evaluation: EvaluationSection = field(default_factory=EvaluationSection)
     environment: EnvironmentSection = field(default_factory=EnvironmentSection)
     description: str = ""
+
+    def evaluation_max_new_tokens(self) -> int:
+        """The before/after evaluation's token limit per answer (per turn in an episode):
+        `evaluation.max_new_tokens` when set, else a training turn's length —
+        `environment.max_turn_tokens` in a multi-turn recipe, else
+        `grpo.max_completion_length`."""
+        if self.evaluation.max_new_tokens is not None:
+            return self.evaluation.max_new_tokens
+        if self.environment.name and self.environment.max_turn_tokens:
+            return self.environment.max_turn_tokens
+        return self.grpo.max_completion_length
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

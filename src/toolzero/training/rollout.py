@@ -10,9 +10,11 @@ results, continue — with the results' tokens masked out of the loss.
    the episodes still running, from `prompt + everything so far`;
 2. each turn is read and its calls executed by `toolzero.environments.episode`
    (`play_turns`: concurrently; errors become observations, never exceptions);
-3. the results are appended as the protocol's observation turn, cut from the model's chat
-   template (`observation_turn_text`: e.g. `<end_of_turn>\\n<start_of_turn>user\\nTool
-   result: ...<end_of_turn>\\n<start_of_turn>model\\n<think>`), with `env_mask` 0 on those
+3. the results are appended in the protocol's form (`observation_turn_text`): a turn cut
+   from the model's chat template (`toolrl`: `<end_of_turn>\\n<start_of_turn>user\\n<obs>
+   ...</obs><end_of_turn>\\n<start_of_turn>model\\n<think>`; `native`: the `tool` role), or
+   inline in the model's turn (`compact`: `</tool_call>\\nTool result: ...\\n<think>`, the
+   end-of-turn id appended at the stop string taken off), with `env_mask` 0 on those
    tokens: TRL multiplies its loss mask by it, so observation tokens never enter the loss
    and do not count as completion length;
 4. until a turn without calls (the answer), `max_turns`, or the token budget
@@ -46,7 +48,7 @@ from toolzero.environments.episode import (
     play_turns,
     start_episode,
 )
-from toolzero.protocol.chat import observation_turn_text
+from toolzero.protocol.chat import INLINE_RESULT_PROTOCOLS, observation_turn_text
 from toolzero.protocol.types import Example
 
 
@@ -117,7 +119,11 @@ class EnvironmentRollout:
                 end_text, rest = observation_turn_text(
                     tokenizer, shown, self.protocol, self.prefill
                 )
-                text = rest if completion_ids[i][-1] in ends else end_text + rest
+                if self.protocol in INLINE_RESULT_PROTOCOLS:
+                    drop_turn_end(i, completion_ids, env_mask, logprobs, ends)
+                    text = rest  # the results continue the model's turn
+                else:
+                    text = rest if completion_ids[i][-1] in ends else end_text + rest
                 obs = tokenizer(text, add_special_tokens=False)["input_ids"]
                 room = budget - len(completion_ids[i])
                 if len(obs) >= room:  # no room left for the model to answer
@@ -156,6 +162,24 @@ class EnvironmentRollout:
 
 def group_size(trainer: Any) -> int:
     return trainer.num_generations if trainer.model.training else trainer.num_generations_eval
+
+
+def drop_turn_end(
+    i: int,
+    completion_ids: list[list[int]],
+    env_mask: list[list[int]],
+    logprobs: list[list[float]] | None,
+    ends: set[int],
+) -> None:
+    """Take the end-of-turn id off episode `i`'s last turn (the one appended after its
+    call block's stop string): under an inline protocol the results follow `</tool_call>`
+    inside the same turn, as the prompt's worked example and the evaluation loop show them,
+    so the model must not be trained to end its turn there."""
+    if completion_ids[i] and completion_ids[i][-1] in ends and env_mask[i][-1] == 1:
+        completion_ids[i].pop()
+        env_mask[i].pop()
+        if logprobs is not None and logprobs[i]:
+            logprobs[i].pop()
 
 
 def turn_end_ids(trainer: Any) -> set[int]:
@@ -210,4 +234,11 @@ def log_metrics(
         metrics[key].append(value)
 
 
-__all__ = ["EnvironmentRollout", "group_size", "log_metrics", "turn_cap", "turn_end_ids"]
+__all__ = [
+    "EnvironmentRollout",
+    "drop_turn_end",
+    "group_size",
+    "log_metrics",
+    "turn_cap",
+    "turn_end_ids",
+]
