@@ -22,13 +22,17 @@ compare the tokens column before the times.
 
 Variants: recipe overrides (and environment) on top of the quickstart recipe.
 
-- `today`: `grpo.bf16=false grpo.shared_prefix_generation=false`: the path before issue 14;
+- `today`: `grpo.bf16=false grpo.shared_prefix_generation=false grpo.keep_freed_memory=false`:
+  the path before issue 14;
 - `spgen`: shared-prefix generation (each prompt prefilled once per group);
 - `bf16`: `grpo.bf16=true` (needs the `grpo.bf16: auto|true|false` recipe setting; skipped
   with a printed line where the recipe does not know `auto`);
 - `all`: spgen + bf16 + the glibc allocator settings of `malloc`;
 - `malloc`: today's path with glibc keeping freed memory (`MALLOC_MMAP_THRESHOLD_` at its
   32 MiB maximum, trimming and top padding raised): fewer mmap/munmap page faults;
+- `keep`: today's path with `grpo.keep_freed_memory=true`: the same glibc settings set by
+  the run itself (`mallopt`), as the recipes ship them;
+- `shipped`: the quickstart recipe as it ships (every speed-up at its default);
 - `jemalloc`, `tcmalloc`: today's path with that allocator preloaded (`LD_PRELOAD`), when
   its library is installed (`apt-get install libjemalloc2 libtcmalloc-minimal4`);
 - `lora-merged`: spgen with the LoRA adapters merged into the weights for each
@@ -60,8 +64,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"
-TODAY = ["grpo.bf16=false", "grpo.shared_prefix_generation=false"]
-SPGEN = ["grpo.bf16=false", "grpo.shared_prefix_generation=true"]
+OFF = ["grpo.bf16=false", "grpo.keep_freed_memory=false"]
+TODAY = [*OFF, "grpo.shared_prefix_generation=false"]
+SPGEN = [*OFF, "grpo.shared_prefix_generation=true"]
+KEEP = ["grpo.bf16=false", "grpo.shared_prefix_generation=false", "grpo.keep_freed_memory=true"]
 BF16_PROBE = "grpo.bf16=auto"  # only the bf16 setting that works on CPUs accepts "auto"
 GLIBC_KEEP = {
     "MALLOC_MMAP_THRESHOLD_": str(32 << 20),  # glibc's maximum: blocks below it reuse the heap
@@ -90,7 +96,13 @@ VARIANTS = {
         Variant("today", TODAY),
         Variant("spgen", SPGEN),
         Variant(
-            "bf16", ["grpo.bf16=true", "grpo.shared_prefix_generation=false"], probe=BF16_PROBE
+            "bf16",
+            [
+                "grpo.bf16=true",
+                "grpo.shared_prefix_generation=false",
+                "grpo.keep_freed_memory=false",
+            ],
+            probe=BF16_PROBE,
         ),
         Variant(
             "all",
@@ -99,6 +111,8 @@ VARIANTS = {
             probe=BF16_PROBE,
         ),
         Variant("malloc", TODAY, GLIBC_KEEP),
+        Variant("keep", KEEP),
+        Variant("shipped", []),
         Variant(
             "jemalloc",
             TODAY,

@@ -143,6 +143,9 @@ class GrpoSection:
     # Prefill each prompt once per group in generation, then decode the group together
     # (transformers path; vLLM keeps its own). Off: TRL's generation exactly.
     shared_prefix_generation: bool = True
+    # On CPU, glibc's malloc keeps freed memory for the next step's tensors instead of
+    # handing it back to the kernel (fewer page faults; see training/allocator.py).
+    keep_freed_memory: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # any other GRPOConfig field
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from toolzero import run_folder
+from toolzero.training.allocator import keep_freed_memory
 from toolzero.training.final_model import check_final_save, save_final_model
 from toolzero.training.recipe import Recipe, RecipeError, load_recipe
 from toolzero.training.recipe_checks import check_environment
@@ -94,6 +95,11 @@ def train(
     if problems:
         raise RecipeError(problems)
     start, cpu_start = time.monotonic(), cpu_seconds()
+    if recipe.grpo.keep_freed_memory:
+        from toolzero.training.trainer import on_cpu
+
+        if on_cpu(recipe):
+            logger.info(keep_freed_memory())
     run_dir = prepare_run_dir(recipe, resume)
     checkpoint = run_folder.latest_checkpoint(run_dir) if resume else None
     last_step = run_folder.checkpoint_step(checkpoint) if checkpoint else 0
