@@ -132,7 +132,7 @@ def observation_turn_text(
     worked example does (`</tool_call>` / `Tool result: ...` / `<think>` ...): `end_of_turn`
     is "" and `rest` is the result lines and the prefill. The turn does not end, as in
     ReAct's and Search-R1's rollouts. Measured on Gemma-3-270M base (one-hop synthetic-world
-    tasks, the right call's result shown): it answers from an inline result in 4 of 5 tasks
+    tasks, the right call's result shown): it answers from an inline result in 5 of 6 tasks
     (greedy) and never from a result in a new user turn, where it repeats its call instead.
 
     >>> observation_turn_text(None, [("f", '{"a": 1}')], "compact", "<think>")
