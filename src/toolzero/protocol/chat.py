@@ -138,7 +138,7 @@ def observation_turn_text(
     >>> observation_turn_text(None, [("f", '{"a": 1}')], "compact", "<think>")
     ('', '\nTool result: {"a": 1}\n<think>')
     """
-    if protocol == "compact":
+    if protocol in INLINE_RESULT_PROTOCOLS:
         return "", "\n" + render_observations(results, protocol) + "\n" + prefill
     if protocol == "native":
         turns = [{"role": "tool", "name": n, "content": c} for n, c in results]

@@ -23,9 +23,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
-
-logger = logging.getLogger(__name__)
 
 # glibc's mallopt parameter numbers (malloc.h).
 M_TRIM_THRESHOLD = -1
