@@ -4,7 +4,6 @@ and the CLI's generic benchmark options (`--data-dir`, per-benchmark flags) from
 from __future__ import annotations
 
 import argparse
-from types import SimpleNamespace
 
 import pytest
 
@@ -43,9 +42,17 @@ def test_settings_are_the_manifests_generation_keys_and_round_trip():
 
 
 def test_a_recipe_gives_its_training_prompt_and_stop_strings_kept():
-    recipe = SimpleNamespace(
-        model=SimpleNamespace(protocol="compact", prefill="<think>", stop_strings=["</tool_call>"]),
-        evaluation=SimpleNamespace(max_new_tokens=64),
+    from toolzero.training.recipe import load_recipe
+
+    recipe = load_recipe(
+        None,
+        [
+            "grpo.max_steps=1",
+            "model.protocol=compact",
+            "model.prefill=<think>",
+            "model.stop_strings=[</tool_call>]",
+            "evaluation.max_new_tokens=64",
+        ],
     )
     assert GenerationSettings.from_recipe(recipe) == GenerationSettings(
         "compact", "<think>", 64, 0.0, ("</tool_call>",), keep_stop=True
