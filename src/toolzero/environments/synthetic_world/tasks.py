@@ -4,6 +4,10 @@ Families, by split (held-out tasks use only held-out tools):
 
 | split   | family              | shape                     | checked by              |
 | ------- | ------------------- | ------------------------- | ----------------------- |
+| train   | city_weather        | one lookup                | the number              |
+| train   | stock_quote         | one lookup                | the number              |
+| train   | account_id          | one lookup                | the id named            |
+| train   | tip                 | one call, two values      | the number              |
 | train   | account_balance     | look up an id, then use it | the number              |
 | train   | balance_in_currency | id -> balance -> convert  | the number              |
 | train   | warmer_city         | compare two results       | the choice              |
@@ -11,6 +15,8 @@ Families, by split (held-out tasks use only held-out tools):
 | train   | cancel_event        | act, then confirm         | the world's events      |
 | train   | transfer            | ids -> act -> confirm     | balances and the number |
 | train   | cancel_order        | look up, then act         | the world's orders      |
+| heldout | room_temperature    | one lookup                | the number              |
+| heldout | package_status      | one lookup                | the place named         |
 | heldout | parcel_location     | look up an id, then use it | the place named         |
 | heldout | warmer_room         | compare two results       | the choice              |
 | heldout | set_and_confirm     | act, then confirm         | the thermostat          |
@@ -137,6 +143,32 @@ def stock_quote(rng: random.Random, world: World) -> WorldTask:
     turns = [[ToolCall("get_stock_price", {"symbol": symbol})]]
     answer = f"One {name} share costs {price:.2f} USD."
     return WorldTask(request, turns, answer, {"answer": {"kind": "number", "value": price}})
+
+
+def account_id(rng: random.Random, world: World) -> WorldTask:
+    """One lookup whose result is the answer: the call's value is the owner's name."""
+    account, record = rng.choice(sorted(world.accounts.items()))
+    owner = record["owner"]
+    request = rng.choice(
+        (f"What is the id of {owner}'s bank account?", f"Which account id does {owner} have?")
+    )
+    turns = [[ToolCall("find_account", {"owner": owner})]]
+    answer = f"{owner}'s account id is {account}."
+    return WorldTask(request, turns, answer, {"answer": {"kind": "contains", "value": account}})
+
+
+def tip(rng: random.Random, world: World) -> WorldTask:
+    """Two values copied from the request into two parameters, the tip read from the result."""
+    bill = round(rng.uniform(10, 250), 2)
+    percent = rng.choice((10, 12, 15, 18, 20, 25))
+    request = rng.choice(
+        (f"What is a {percent}% tip on a bill of {bill:.2f} dollars?",
+         f"How much should I tip at {percent} percent on {bill:.2f} USD?")
+    )  # fmt: skip
+    turns = [[ToolCall("calculate_tip", {"bill": bill, "percent": percent})]]
+    value = round(bill * percent / 100, 2)
+    answer = f"A {percent}% tip on {bill:.2f} USD is {value:.2f} USD."
+    return WorldTask(request, turns, answer, {"answer": {"kind": "number", "value": value}})
 
 
 def balance_in_currency(rng: random.Random, world: World) -> WorldTask:
@@ -292,9 +324,9 @@ def devices_off(rng: random.Random, world: World) -> WorldTask:
 
 Family = Callable[[random.Random, World], WorldTask]
 FAMILIES: dict[str, dict[str, Family]] = {
-    "train": {f.__name__: f for f in (city_weather, stock_quote, account_balance,
-                                     balance_in_currency, warmer_city, pricier_stock,
-                                     cancel_event, transfer, cancel_order)},
+    "train": {f.__name__: f for f in (city_weather, stock_quote, account_id, tip,
+                                     account_balance, balance_in_currency, warmer_city,
+                                     pricier_stock, cancel_event, transfer, cancel_order)},
     "heldout": {f.__name__: f for f in (room_temperature, package_status, parcel_location,
                                        warmer_room, set_and_confirm, devices_off)},
 }  # fmt: skip
