@@ -431,6 +431,18 @@ def test_turn_credit_functions_follow_their_definition() -> None:
     assert adv[0, 1].item() == 0.0 and adv[0, 2].item() == 0.0
     # group 2: turn 1 rewards (0, 4): mean 2, std 2.
     assert adv[3, 1].item() == pytest.approx(2 / (2 + 1e-4))
+    # scale_rewards "none": centred only (group 1 turn 0: 1-2, 3-2; group 2 turn 1: 0-2, 4-2).
+    raw = turn_advantages(rewards, group_size=2, scale="none")
+    assert raw[:, 0].tolist() == [-1.0, 1.0, -1.0, 1.0] and raw[3, 1].item() == 2.0
+    assert raw[0, 1].item() == 0.0  # still nothing to compare against
+    # "batch": centred over the group, divided by turn k's std over the whole batch:
+    # turn 0 rewards (1, 3, 0, 2): mean 1.5, population std sqrt(1.25).
+    batch = turn_advantages(rewards, group_size=2, scale="batch")
+    assert batch[1, 0].item() == pytest.approx(1 / (1.25**0.5 + 1e-4))
+    # turn 1 rewards taken (2, 0, 4): mean 2, std sqrt(8/3); group 2 centred: +-2.
+    assert batch[3, 1].item() == pytest.approx(2 / ((8 / 3) ** 0.5 + 1e-4))
+    with pytest.raises(ValueError, match="scale"):
+        turn_advantages(rewards, group_size=2, scale="global")
     tokens = per_token_advantages(torch.tensor([0.5, -0.5]), adv[:2], mask, 0.5)
     assert tokens[0, 0].item() == pytest.approx(0.5 + 0.5 * adv[0, 0].item())
     assert tokens[0, 4].item() == pytest.approx(0.5 + 0.5 * adv[0, 1].item())

@@ -117,7 +117,8 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
 
     def per_turn_advantages(self, inputs: list[dict[str, Any]], output: dict[str, Any]) -> Any:
         """(B, T) advantages: the episode's plus `turn_credit` x each token's turn's,
-        normalised over the group (gathered from every process, as TRL's rewards are)."""
+        centred over the group and scaled as `grpo.scale_rewards` says (gathered from every
+        process, as TRL's rewards are)."""
         import torch
 
         from toolzero.rewards.episode import turn_rewards
@@ -130,7 +131,7 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
         for i, row in enumerate(rows):
             local[i, : len(row)] = torch.tensor(row, device=device)
         group = self.num_generations if self.model.training else self.num_generations_eval
-        advantages = turn_advantages(self.accelerator.gather(local), group)
+        advantages = turn_advantages(self.accelerator.gather(local), group, self.args.scale_rewards)
         start = self.accelerator.process_index * len(rows)
         mine = advantages[start : start + len(rows)]
         return per_token_advantages(output["advantages"], mine, output["tool_mask"], self.turn_credit)

@@ -12,7 +12,10 @@ model turn k is
 where r[b, k] is turn k's own reward (`rewards.episode.turn_rewards`: ToolRL's partial
 format and correctness of that turn against the reference turn at its position) and the
 mean and standard deviation run over the episodes of b's group that took a turn k (an
-episode without a turn k has none). trl 1.16's loss takes (B, T) advantages as they are;
+episode without a turn k has none). The division follows `grpo.scale_rewards`, as TRL's
+episode advantages do: `group` divides by the group's std as above, `batch` by the std of
+turn k's rewards over the whole batch, `none` not at all (Dr. GRPO: a group whose turns
+differ by a hair then moves the policy by a hair, not by a whole unit). trl 1.16's loss takes (B, T) advantages as they are;
 observation tokens are masked out of the loss anyway, so their value does not matter.
 
 Pure torch on tensors; `apply_turn_credit` is called by `ToolzeroGRPOTrainer` after TRL
@@ -38,23 +41,39 @@ def token_turns(tool_mask: torch.Tensor) -> torch.Tensor:
     return torch.cumsum(starts, dim=1)
 
 
-def turn_advantages(turn_rewards: torch.Tensor, group_size: int) -> torch.Tensor:
-    """Group-normalised turn rewards: (B, K) in, NaN where an episode took no turn k;
-    (B, K) out, 0 where there is nothing to compare.
+def turn_advantages(
+    turn_rewards: torch.Tensor, group_size: int, scale: str = "group"
+) -> torch.Tensor:
+    """Group-centred turn rewards: (B, K) in, NaN where an episode took no turn k;
+    (B, K) out, 0 where there is nothing to compare. `scale`: `group` (divide by the
+    group's std), `batch` (by the batch's std of turn k) or `none`.
 
     >>> r = torch.tensor([[1.0, 0.0], [0.0, float("nan")]])
     >>> [[round(x, 3) for x in row] for row in turn_advantages(r, 2).tolist()]
     [[1.0, 0.0], [-1.0, 0.0]]
+    >>> [[round(x, 3) for x in row] for row in turn_advantages(r * 0.1, 2, "none").tolist()]
+    [[0.05, 0.0], [-0.05, 0.0]]
     """
+    if scale not in ("group", "batch", "none"):
+        raise ValueError(f"scale must be 'group', 'batch' or 'none', got {scale!r}")
     grouped = turn_rewards.view(-1, group_size, turn_rewards.size(1))
     present = ~torch.isnan(grouped)
     count = present.sum(dim=1, keepdim=True).clamp(min=1)
     values = torch.where(present, grouped, torch.zeros_like(grouped))
     mean = values.sum(dim=1, keepdim=True) / count
-    var = torch.where(present, (grouped - mean) ** 2, torch.zeros_like(grouped)).sum(
-        dim=1, keepdim=True
-    ) / count
-    advantages = (grouped - mean) / (var.sqrt() + 1e-4)
+    centred = torch.where(present, grouped - mean, torch.zeros_like(grouped))
+    if scale == "group":
+        std = (centred**2).sum(dim=1, keepdim=True).div(count).sqrt()
+    elif scale == "batch":
+        flat = turn_rewards.nan_to_num(0.0)
+        taken = ~torch.isnan(turn_rewards)
+        n = taken.sum(dim=0).clamp(min=1)
+        batch_mean = flat.sum(dim=0) / n
+        dev = torch.where(taken, flat - batch_mean, torch.zeros_like(flat))
+        std = (dev**2).sum(dim=0).div(n).sqrt().view(1, 1, -1)
+    else:
+        std = torch.zeros(1)
+    advantages = centred / (std + 1e-4) if scale != "none" else centred
     advantages = torch.where(present & (count > 1), advantages, torch.zeros_like(advantages))
     return advantages.view_as(turn_rewards)
 
