@@ -194,3 +194,22 @@ def test_build_preset_adds_a_component_with_a_schedule():
 def test_fraction_schedule_needs_total_steps():
     with pytest.raises(ValueError, match="total_steps"):
         get_preset("toolzero").score(GOOD, REF, step=3)
+
+
+def test_episode_call_cost_charges_a_turn_cut_by_its_cap_only_when_asked():
+    """A call block the turn cap cut never runs, so it is no failed call; `per_truncated`
+    is its own cost (0 in the `episode` preset), set from a recipe."""
+    from toolzero.rewards.episode import EpisodeRecord
+
+    cut = EpisodeRecord(("<think> x </think>\n<tool_call>\n{\"name\": \"f\", \"par",), ended="truncated")
+    failed = EpisodeRecord(("<think> x </think>\n<tool_call>\n{}\n</tool_call>",), calls=1, failed_calls=1)
+    shipped = get_preset("episode")
+    assert shipped.score_episode(cut)["call_cost"] == 0.0
+    assert shipped.score_episode(failed)["call_cost"] == pytest.approx(-0.1)
+    strict = build_preset(
+        {"preset": "episode", "components": {"call_cost": {"per_failed": 0.3, "per_truncated": 0.3}}}
+    )
+    assert strict.score_episode(cut)["call_cost"] == pytest.approx(-0.3)
+    assert strict.score_episode(failed)["call_cost"] == pytest.approx(-0.3)
+    floored = build_preset({"preset": "episode", "components": {"call_cost": {"per_truncated": 2.0}}})
+    assert floored.score_episode(cut)["call_cost"] == -0.5  # the floor
