@@ -70,14 +70,22 @@ EPISODE_INSTRUCTION = (
     "give the answer."
 )
 EPISODE_EXAMPLE = (
-    f"{WORKED_EXAMPLE}\n"
-    'Tool result: {"city": "Oslo", "sunrise": "06:12"}\n'
+    "Tools:\n- get_sunrise(city: string) - Sunrise time in a city.\n"
+    "User: When does the sun rise in Reykjavik?\n"
+    "<think> The user names the city Reykjavik; get_sunrise gives its sunrise time. </think>\n"
+    '<tool_call>\n{"name": "get_sunrise", "parameters": {"city": "Reykjavik"}}\n</tool_call>\n'
+    'Tool result: {"city": "Reykjavik", "sunrise": "06:12"}\n'
     "<think> The result gives the answer. </think>\n"
-    "<response> The sun rises at 06:12 in Oslo. </response>"
+    "<response> The sun rises at 06:12 in Reykjavik. </response>"
 )
 """For tasks played as multi-turn episodes (an environment's tasks: `metadata["environment"]`):
-the same example carried on to its result and the answer, so the model sees how an episode
-ends. The result line is written as `render_compact_dialogue` writes results."""
+the example carried on to its result and the answer, so the model sees how an episode ends
+(the result line is written as `render_compact_dialogue` writes results). Its thought names
+the request's value before the call, and that value (Reykjavik) is in no task pool, so a
+copied call never scores. With it, Gemma-3-270M base names the request's values in its
+thoughts, and the multi-turn quickstart's held-out first calls went from 2 to 9 of 24
+exactly right (q12, docs/environments.md); with the single-turn example's thought, GRPO
+collapsed onto replaying the example (`get_sunrise {"city": "Oslo"}`)."""
 
 
 def render_compact_system(tools: Sequence[ToolSpec], episode: bool = False) -> str:
