@@ -29,8 +29,11 @@ INSTRUCTION = (
     "<response> your answer </response>."
 )
 
+EXAMPLE_TOOLS = "Tools:\n- get_sunrise(city: string) - Sunrise time in a city.\n"
+"""The worked examples' own tool list (single-turn and episode examples share it)."""
+
 WORKED_EXAMPLE = (
-    "Tools:\n- get_sunrise(city: string) - Sunrise time in a city.\n"
+    f"{EXAMPLE_TOOLS}"
     "User: When does the sun rise in Oslo?\n"
     "<think> get_sunrise gives the sunrise time in a city. </think>\n<tool_call>\n"
     '{"name": "get_sunrise", "parameters": {"city": "Oslo"}}\n</tool_call>'
@@ -70,7 +73,7 @@ EPISODE_INSTRUCTION = (
     "give the answer."
 )
 EPISODE_EXAMPLE = (
-    "Tools:\n- get_sunrise(city: string) - Sunrise time in a city.\n"
+    f"{EXAMPLE_TOOLS}"
     "User: When does the sun rise in Reykjavik?\n"
     "<think> The user names the city Reykjavik; get_sunrise gives its sunrise time. </think>\n"
     '<tool_call>\n{"name": "get_sunrise", "parameters": {"city": "Reykjavik"}}\n</tool_call>\n'

@@ -15,8 +15,9 @@ mean and standard deviation run over the episodes of b's group that took a turn 
 episode without a turn k has none). The division follows `grpo.scale_rewards`, as TRL's
 episode advantages do: `group` divides by the group's std as above, `batch` by the std of
 turn k's rewards over the whole batch, `none` not at all (Dr. GRPO: a group whose turns
-differ by a hair then moves the policy by a hair, not by a whole unit). trl 1.16's loss takes (B, T) advantages as they are;
-observation tokens are masked out of the loss anyway, so their value does not matter.
+differ by a hair then moves the policy by a hair, not by a whole unit). trl 1.16's loss
+takes (B, T) advantages as they are; observation tokens are masked out of the loss anyway,
+so their value does not matter.
 
 Pure torch on tensors; `apply_turn_credit` is called by `ToolzeroGRPOTrainer` after TRL
 scored a generation batch, with the turn rewards of all processes gathered first (a group
@@ -41,6 +42,18 @@ def token_turns(tool_mask: torch.Tensor) -> torch.Tensor:
     return torch.cumsum(starts, dim=1)
 
 
+def _masked_mean(x: torch.Tensor, present: torch.Tensor, dim: int) -> torch.Tensor:
+    """Mean over `dim` of the entries where `present` (0 where none is)."""
+    count = present.sum(dim=dim, keepdim=True).clamp(min=1)
+    return torch.where(present, x, torch.zeros_like(x)).sum(dim=dim, keepdim=True) / count
+
+
+def _masked_std(x: torch.Tensor, present: torch.Tensor, dim: int) -> torch.Tensor:
+    """Population standard deviation over `dim` of the entries where `present`."""
+    deviation = torch.where(present, x - _masked_mean(x, present, dim), torch.zeros_like(x))
+    return _masked_mean(deviation**2, present, dim).sqrt()
+
+
 def turn_advantages(
     turn_rewards: torch.Tensor, group_size: int, scale: str = "group"
 ) -> torch.Tensor:
@@ -58,23 +71,16 @@ def turn_advantages(
         raise ValueError(f"scale must be 'group', 'batch' or 'none', got {scale!r}")
     grouped = turn_rewards.view(-1, group_size, turn_rewards.size(1))
     present = ~torch.isnan(grouped)
-    count = present.sum(dim=1, keepdim=True).clamp(min=1)
-    values = torch.where(present, grouped, torch.zeros_like(grouped))
-    mean = values.sum(dim=1, keepdim=True) / count
-    centred = torch.where(present, grouped - mean, torch.zeros_like(grouped))
+    advantages = torch.where(
+        present, grouped - _masked_mean(grouped, present, 1), torch.zeros_like(grouped)
+    )
     if scale == "group":
-        std = (centred**2).sum(dim=1, keepdim=True).div(count).sqrt()
+        advantages = advantages / (_masked_std(grouped, present, 1) + 1e-4)
     elif scale == "batch":
-        flat = turn_rewards.nan_to_num(0.0)
-        taken = ~torch.isnan(turn_rewards)
-        n = taken.sum(dim=0).clamp(min=1)
-        batch_mean = flat.sum(dim=0) / n
-        dev = torch.where(taken, flat - batch_mean, torch.zeros_like(flat))
-        std = (dev**2).sum(dim=0).div(n).sqrt().view(1, 1, -1)
-    else:
-        std = torch.zeros(1)
-    advantages = centred / (std + 1e-4) if scale != "none" else centred
-    advantages = torch.where(present & (count > 1), advantages, torch.zeros_like(advantages))
+        batch = grouped.reshape(1, -1, grouped.size(2))
+        advantages = advantages / (_masked_std(batch, ~torch.isnan(batch), 1) + 1e-4)
+    compared = present & (present.sum(dim=1, keepdim=True) > 1)
+    advantages = torch.where(compared, advantages, torch.zeros_like(advantages))
     return advantages.view_as(turn_rewards)
 
 
