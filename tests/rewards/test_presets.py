@@ -213,3 +213,10 @@ def test_episode_call_cost_charges_a_turn_cut_by_its_cap_only_when_asked():
     assert strict.score_episode(failed)["call_cost"] == pytest.approx(-0.3)
     floored = build_preset({"preset": "episode", "components": {"call_cost": {"per_truncated": 2.0}}})
     assert floored.score_episode(cut)["call_cost"] == -0.5  # the floor
+
+
+def test_text_where_a_reward_parameter_takes_a_number_fails_before_training():
+    with pytest.raises(ConfigError) as err:
+        build_preset({"preset": "episode", "components": {"call_cost": {"per_truncated": "abc"}}})
+    assert [p.split(":")[0] for p in err.value.problems] == ["reward.components.call_cost.per_truncated"]
+    assert "expected a number" in err.value.problems[0]

@@ -427,8 +427,13 @@ def _changed_component(
     return Component(name, function, params, weight)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _param_problems(preset: RewardPreset) -> list[str]:
-    """Parameters a component's function does not take, so a typo fails before training."""
+    """Parameters a component's function does not take, and text where it takes a number,
+    so a typo fails before training rather than at the first scored batch."""
     import inspect
 
     problems = []
@@ -436,11 +441,20 @@ def _param_problems(preset: RewardPreset) -> list[str]:
         signature = inspect.signature(ALL_FUNCTIONS[c.function]).parameters
         accepted = set(signature) - {"completion", "reference", "episode", "params"}
         takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.values())
-        for key in c.params:
+        for key, value in c.params.items():
             if key not in accepted and not takes_any:
                 problems.append(
                     f"reward.components.{c.name}.{key}: not a parameter of "
                     f"{c.function!r} (accepted: {sorted(accepted)})"
+                )
+            elif (
+                key in signature
+                and _is_number(signature[key].default)
+                and not (_is_number(value) or _is_schedule(value))
+            ):
+                problems.append(
+                    f"reward.components.{c.name}.{key}: expected a number or a schedule, "
+                    f"got {value!r}"
                 )
     return problems
 
