@@ -52,11 +52,12 @@ DEFAULT_RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "quickstart.y
 
 def bench_options(recipe: Recipe) -> BenchOptions:
     """Where the quickstart's benchmarks read data: the recipe's local folders, else
-    toolzero's download cache; never the network."""
+    toolzero's download cache; never the network. Episodes as in training."""
     return BenchOptions(
         data_dirs=dict(recipe.evaluation.data_dirs),
         download=False,
         env_max_turns=recipe.environment.max_turns,  # episodes as long as in training
+        env_fit_tasks=recipe.environment.fit_tasks,  # and the tasks chosen as in training
     )
 
 

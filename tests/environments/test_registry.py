@@ -7,6 +7,7 @@ from toolzero.environments.python_tool import PythonEnvironment
 from toolzero.environments.search import SearchEnvironment
 from toolzero.environments.synthetic_world import SyntheticWorld
 from toolzero.errors import UserError
+from toolzero.user_files import BadInputError
 
 
 def test_names_build_their_environments_and_tasks() -> None:
@@ -29,3 +30,29 @@ def test_unknown_names_and_splits_say_the_choices() -> None:
         make_environment("nowhere")
     with pytest.raises(UserError, match=r"split must be one of \('train', 'heldout'\)"):
         environment_tasks("python", 1, split="test")
+
+
+@pytest.mark.parametrize("name", ["synthetic_world", "search", "python"])
+def test_fitted_tasks_are_the_first_that_fit_in_max_turns(name: str) -> None:
+    from toolzero.environments.episode import reference_trajectory
+
+    every = environment_tasks(name, 200, seed=3, split="heldout")
+    for max_turns in (2, 3):
+        # A task fits when its call turns and the answer turn are at most max_turns.
+        expected = [t.id for t in every if len(reference_trajectory(t)) + 1 <= max_turns][:5]
+        if len(expected) < 5:
+            continue
+        fitted = environment_tasks(name, 5, seed=3, split="heldout", max_turns=max_turns)
+        assert [t.id for t in fitted] == expected
+
+
+def test_fit_drops_the_long_synthetic_world_families_and_says_when_none_fit() -> None:
+    from toolzero.environments.synthetic_world.tasks import FAMILIES
+
+    fitted = environment_tasks("synthetic_world", 30, seed=0, split="train", max_turns=2)
+    # One call turn, then the answer: the one-lookup, one-call and compare families only.
+    one_turn = {"city_weather", "stock_quote", "account_id", "tip", "warmer_city", "pricier_stock"}
+    assert {t.metadata["family"] for t in fitted} == one_turn
+    assert one_turn < set(FAMILIES["train"])
+    with pytest.raises(BadInputError, match=r"fit in max_turns 1 .*environment.fit_tasks"):
+        environment_tasks("synthetic_world", 3, seed=0, split="train", max_turns=1)

@@ -88,3 +88,18 @@ def test_env_bench_inputs_are_checked_before_a_model_loads() -> None:
         bench.check_inputs([], BenchOptions())
     with pytest.raises(BadInputError, match="--env-max-turns"):
         bench.check_inputs(["synthetic_world"], BenchOptions(env_max_turns=0))
+
+
+def test_fit_tasks_plays_only_tasks_solvable_in_max_turns(tmp_path: Path) -> None:
+    tasks = environment_tasks("synthetic_world", 60, seed=2, split="heldout")
+    fitting = [t for t in tasks if len(reference_trajectory(t)) + 1 <= 2][:6]
+    settings = GenerationSettings("toolrl", PREFILL, max_new_tokens=64)
+    backend = ScriptedBackend(reference_script(tasks))
+    model = ModelUnderTest(backend, PlainTokenizer(), settings)
+    options = BenchOptions(synthetic_seed=2, env_max_turns=2, env_fit_tasks=True)
+    summary = get_benchmark("env").run_bench(RunContext(model, tmp_path, ["synthetic_world"], 6, 4, options))
+    # The reference trajectory of every fitted task ends in 2 turns, so all succeed.
+    assert summary["n"] == 6 and summary["outcome_success"] == 1.0
+    assert summary["settings"] == {"max_turns": 2, "fit_tasks": True}
+    assert summary["turns"] == 2.0
+    assert set(summary["by_family"]) == {t.metadata["family"] for t in fitting}

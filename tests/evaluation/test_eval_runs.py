@@ -260,3 +260,23 @@ def test_cli_rejects_bad_predictions_with_line_numbers(bfcl, tmp_path, capsys):
     assert re.search(r"line 1: give \"completion\".*\n.*line 2: not JSON.*\n.*line 3", err)
     assert main(["eval"]) == 2
     assert "--model, --bench, --out required" in capsys.readouterr().err
+
+
+def test_cli_eval_with_a_recipe_plays_its_episodes(tiny_model_path, tmp_path, capsys):
+    """`--recipe`: the multi-turn quickstart's evaluation (its bench, prompt, stop strings,
+    2-turn episodes on tasks that fit them), here cut to 2 items and 8 tokens a turn."""
+    from pathlib import Path
+
+    recipe = Path(__file__).resolve().parents[2] / "recipes" / "multiturn-quickstart.yaml"
+    out = tmp_path / "mt"
+    argv = ["eval", "--model", str(tiny_model_path), "--recipe", str(recipe), "--limit", "2",
+            "--max-new-tokens", "8", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    env = summary["benchmarks"]["env"]
+    assert env["n"] == 2 and env["settings"] == {"max_turns": 2, "fit_tasks": True}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["protocol"], manifest["prefill"], manifest["keep_stop"]) == (
+        "compact", "<think>", True
+    )
+    assert manifest["max_new_tokens"] == 8  # the flag given wins over the recipe's 80

@@ -4,6 +4,7 @@ and the CLI's generic benchmark options (`--data-dir`, per-benchmark flags) from
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,40 @@ def test_data_dir_goes_to_the_benchmarks_that_read_one():
     assert options.data_dirs == {"api_bank": "d/api"} and options.synthetic_n == 7
     with pytest.raises(BadInputError, match="bfcl reads no local data folder"):
         bench_options(parse(["--data-dir", "bfcl=x"]), ["bfcl"])
+
+
+def test_env_fit_tasks_flag_reaches_the_env_benchmark():
+    assert bench_options(parse(["--env-fit-tasks"]), ["env"]).env_fit_tasks is True
+    assert bench_options(parse([]), ["env"]).env_fit_tasks is False
+
+
+MULTITURN = Path(__file__).resolve().parents[2] / "recipes" / "multiturn-quickstart.yaml"
+
+
+def test_recipe_gives_the_quickstart_evaluation_and_flags_win(tmp_path: Path):
+    import yaml
+
+    from toolzero.cli.eval import recipe_defaults
+
+    raw = yaml.safe_load(MULTITURN.read_text())
+    model, env, section = raw["model"], raw["environment"], raw["evaluation"]
+    settings, options, benches, limit = recipe_defaults(str(MULTITURN))
+    # As the recipe's before/after evaluation: its prompt, stops kept, a turn's token cap.
+    assert settings == GenerationSettings(
+        model["protocol"], model["prefill"], env["max_turn_tokens"], 0.0,
+        tuple(model["stop_strings"]), keep_stop=True,
+    )  # fmt: skip
+    assert (options.env_max_turns, options.env_fit_tasks) == (env["max_turns"], env["fit_tasks"])
+    assert (benches, limit) == (section["benches"], section["limit"])
+    # Flags given on the command line replace the recipe's values, one by one.
+    args = parse(["--temperature", "0.5", "--env-max-turns", "3"])
+    changed = GenerationSettings.from_args(args, settings)
+    assert changed == settings.with_changes(temperature=0.5)
+    assert bench_options(args, ["env"], options).env_max_turns == 3
+    assert bench_options(args, ["env"], options).env_fit_tasks is env["fit_tasks"]
+    # A run folder holding recipe.yaml works as well; anything else is one line.
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "recipe.yaml").write_text(MULTITURN.read_text())
+    assert recipe_defaults(str(tmp_path / "run"))[0] == settings
+    with pytest.raises(BadInputError, match="--recipe .*no such recipe file or run folder"):
+        recipe_defaults(str(tmp_path / "nothing"))

@@ -124,9 +124,11 @@ def test_evaluation_table_only_compares_shared_results() -> None:
             "timing": {"generation_seconds": seconds},
             "split": "heldout",
         }
+        env = {"outcome_success": right, "ended": {"max_turns": 0.5},
+               "settings": {"max_turns": 2, "fit_tasks": True}}  # fmt: skip
         return {
             "run": {"temperature": 0.0, "seconds": seconds},
-            "benchmarks": {"synthetic": synthetic},
+            "benchmarks": {"synthetic": synthetic, "env": env},
         }
 
     before, after = summary(0.125, -2.0, 40.0), summary(0.25, -1.5, 39.0)
@@ -137,6 +139,8 @@ def test_evaluation_table_only_compares_shared_results() -> None:
         "| --- | --- | --- | --- |",
         "| synthetic.right_tools (%) | 12.5 | 25.0 | +12.5 |",
         "| synthetic.reward_mean (toolrl) | -2.000 | -1.500 | 0.500 |",
+        "| env.outcome_success | 0.125 | 0.250 | 0.125 |",
+        "| env.ended.max_turns | 0.500 | 0.500 | 0.000 |",  # a result, not the setting
     ]
 
 
@@ -187,6 +191,9 @@ def test_generalization_view_follows_the_held_out_table(tmp_path: Path) -> None:
     held_out = text.index("| synthetic.right_tools (%) | 12.5 | 25.0 | +12.5 |")
     view = text.index("## Generalization: unfamiliar tools (hammer:sealtool, first 16 items)")
     assert held_out < view < text.index("## Reward components")
+    # The report leads with the held-out results: before the run's facts and rewards.
+    assert text.index("## Evaluation before and after training") < text.index("## Runs")
+    assert view < text.index("## Rewards (mean of the first and last logged steps)")
     rows = text[view:].splitlines()
     assert "| hammer/sealtool/api_f1 (%) | 25.0 | 50.0 | +25.0 |" in rows
     assert "| hammer/sealtool/param_f1 (%) | 50.0 | 125.0 | +75.0 |" in rows

@@ -402,6 +402,23 @@ def test_tasks_the_environment_cannot_run_fail_before_the_model_loads(tmp_path: 
     assert "use tasks made for it (env:synthetic_world)" in str(err.value)
 
 
+def test_fit_tasks_trains_only_on_tasks_solvable_in_max_turns(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    from toolzero.models import load_tokenizer
+    from toolzero.training import run
+
+    for fit in ("false", "true"):
+        recipe = load_recipe(QUICKSTART, multi_turn_overrides(
+            tiny_model, tmp_path, **{"environment.max_turns": 2, "environment.fit_tasks": fit,
+                                     "data.limit": 40}))  # fmt: skip
+        _, _, _, examples = run._make_datasets(recipe, load_tokenizer(recipe.model.name))
+        needed = [len(reference_trajectory(e)) + 1 for e in examples]
+        assert len(examples) == 40
+        # Without the fit, some tasks need 3-4 turns; with it, none needs more than 2.
+        assert (max(needed) <= 2) == (fit == "true")
+
+
 def test_turn_cap_sets_the_generator_in_use_and_restores_it() -> None:
     from types import SimpleNamespace
 
@@ -545,6 +562,8 @@ def test_the_multi_turn_quickstart_runs_end_to_end_on_the_tiny_model(
     for when in ("before", "after"):
         summary = json.loads((out / f"eval-{when}" / "summary.json").read_text())
         assert summary["benchmarks"]["env"]["n"] == 2
+        # The recipe's fit_tasks: held-out tasks chosen as the training tasks are.
+        assert summary["benchmarks"]["env"]["settings"] == {"max_turns": 2, "fit_tasks": True}
     assert "env.outcome_success" in report
     rows = read_metrics(out / "metrics.jsonl")
     assert rows and "env/turns" in rows[0]

@@ -7,6 +7,7 @@
     toolzero eval score --bench bfcl --predictions preds.jsonl --out runs/scored
     toolzero eval score --bench api_bank --data-dir data/api_bank --predictions p.jsonl --out runs/s
     toolzero eval compare runs/eval-base runs/eval
+    toolzero eval --model runs/multiturn-quickstart/final --recipe runs/multiturn-quickstart --limit 48 --out runs/mt-eval
 
 Thin over `toolzero.evaluation`: the benchmarks, their sub-selections and options come from
 its registry (`toolzero.evaluation.registry`), the generation flags from `GenerationSettings`.
@@ -15,6 +16,7 @@ its registry (`toolzero.evaluation.registry`), the generation flags from `Genera
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -46,8 +48,15 @@ OPTION_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "judge_key_env": ("--judge-key-env", {"default": "OPENAI_API_KEY"}),
     "synthetic_n": ("--synthetic-n", {"type": positive_int, "default": 100}),
     "synthetic_seed": ("--synthetic-seed", {"type": int, "default": 0}),
+    # Left out of the namespace when not given, so `--recipe`'s values stand.
     "env_max_turns": (
-        "--env-max-turns", {"type": positive_int, "default": 4, "help": "turns per episode (env)"}
+        "--env-max-turns",
+        {"type": positive_int, "default": argparse.SUPPRESS, "help": "turns per episode (env; default 4)"},
+    ),
+    "env_fit_tasks": (
+        "--env-fit-tasks",
+        {"action": "store_true", "default": argparse.SUPPRESS,
+         "help": "only tasks whose solution fits in --env-max-turns"},
     ),
     "reward_preset": (
         "--reward-preset",
@@ -106,6 +115,12 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "--bench", nargs="+", help="; ".join(b.help for b in REGISTRY.values())
     )
     p.add_argument("--out", help="output folder (rerun to resume)")
+    p.add_argument(
+        "--recipe",
+        help="a training recipe (YAML, or a run folder's recipe.yaml): evaluate as its "
+        "before/after evaluation does (protocol, prefill, stop strings, token limit, "
+        "episode turns, benches and limit); flags given here win",
+    )
     p.add_argument("--limit", type=positive_int, help="first N items of each category / level / set")
     p.add_argument("--backend", default="hf", choices=["hf", "vllm", "openai"])
     p.add_argument("--batch-size", type=positive_int, default=8)
@@ -142,9 +157,11 @@ def _add_bench_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> No
                 added.add(field)
 
 
-def bench_options(args: argparse.Namespace, selected: list[str]) -> BenchOptions:
-    """The `BenchOptions` the flags give; `--data-dir DIR` goes to every selected benchmark
-    that reads a local folder, `--data-dir BENCH=DIR` to that one."""
+def bench_options(
+    args: argparse.Namespace, selected: list[str], base: BenchOptions | None = None
+) -> BenchOptions:
+    """The `BenchOptions` the flags give, over `base` (a recipe's); `--data-dir DIR` goes to
+    every selected benchmark that reads a local folder, `--data-dir BENCH=DIR` to that one."""
     with_data = [n for n in selected if REGISTRY[n].data_dir]
     dirs: dict[str, str] = {}
     if args.api_bank_dir:
@@ -159,26 +176,49 @@ def bench_options(args: argparse.Namespace, selected: list[str]) -> BenchOptions
         else:
             dirs.update({name: value for name in with_data})
     fields = {f: getattr(args, f) for f in OPTION_FLAGS if hasattr(args, f)}
-    return BenchOptions(data_dirs=dirs, **fields)
+    if base is None:
+        return BenchOptions(data_dirs=dirs, **fields)
+    return dataclasses.replace(base, data_dirs={**base.data_dirs, **dirs}, **fields)
+
+
+def recipe_defaults(path: str) -> tuple[GenerationSettings, BenchOptions, list[str], int | None]:
+    """What a training recipe's before/after evaluation uses: generation settings, bench
+    options (episode turns, task fit, data folders), benches and limit. `path`: the YAML
+    recipe or a run folder holding `recipe.yaml`."""
+    from toolzero.quickstart import bench_options as recipe_bench_options
+    from toolzero.training.recipe import load_recipe
+
+    file = Path(path) / "recipe.yaml" if Path(path).is_dir() else Path(path)
+    if not file.is_file():
+        raise BadInputError(f"--recipe {path}: no such recipe file or run folder with recipe.yaml")
+    recipe = load_recipe(file, ["run.machine_checks=false"])  # read, not run, here
+    options = dataclasses.replace(recipe_bench_options(recipe), download=True)
+    section = recipe.evaluation
+    return GenerationSettings.from_recipe(recipe), options, list(section.benches), section.limit
 
 
 def run_handler(args: argparse.Namespace) -> int:
     from toolzero.evaluation import evaluate, parse_benches
     from toolzero.evaluation.report import render_report
 
-    missing = [f"--{k}" for k in ("model", "bench", "out") if not getattr(args, k)]
+    settings, options, benches, limit = None, None, args.bench, args.limit
+    if args.recipe:
+        settings, options, recipe_benches, recipe_limit = recipe_defaults(args.recipe)
+        benches, limit = benches or recipe_benches, limit or recipe_limit
+    missing = [f"--{k}" for k, v in (("model", args.model), ("bench", benches), ("out", args.out))
+               if not v]  # fmt: skip
     if missing:
         raise UserError(
             f"toolzero eval: {', '.join(missing)} required (or use `eval score` / `eval compare`)"
         )
-    options = bench_options(args, list(parse_benches(args.bench)))
+    options = bench_options(args, list(parse_benches(benches)), options)
     summary = evaluate(
         args.model,
-        args.bench,
+        benches,
         args.out,
-        limit=args.limit,
+        limit=limit,
         backend=args.backend,
-        settings=GenerationSettings.from_args(args),
+        settings=GenerationSettings.from_args(args, settings),
         batch_size=args.batch_size,
         options=options,
         served_model=args.served_model,

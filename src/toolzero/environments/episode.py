@@ -152,6 +152,18 @@ def reference_trajectory(example: Example) -> list[list[ToolCall]]:
     return [calls for calls in turns if calls]
 
 
+def turns_needed(example: Example) -> int:
+    """Model turns the reference solution takes: each call turn of its trajectory, then
+    the answer turn. A task needing more than an episode's `max_turns` can never end in
+    the right answer (the rollout stops it first).
+
+    >>> turns_needed(Example(id="t", tools=(), messages=(), metadata={"trajectory": [
+    ...     [{"name": "find", "arguments": {}}], [{"name": "get", "arguments": {}}]]}))
+    3
+    """
+    return len(reference_trajectory(example)) + 1
+
+
 def reference_turns(example: Example) -> tuple[str, ...]:
     """The task's reference trajectory in ToolRL's output format: each turn's calls, then
     the final answer."""
@@ -187,4 +199,5 @@ __all__ = [
     "reference_trajectory",
     "reference_turns",
     "start_episode",
+    "turns_needed",
 ]

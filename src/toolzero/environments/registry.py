@@ -61,14 +61,40 @@ def make_environment(name: str, **options: Any) -> Environment:
     return resolve(get_environment_record(name).make)(**options)
 
 
-def environment_tasks(name: str, n: int, seed: int = 0, split: str = "train") -> list[Example]:
-    """`n` seeded tasks of environment `name` from `split`."""
+def environment_tasks(
+    name: str, n: int, seed: int = 0, split: str = "train", max_turns: int | None = None
+) -> list[Example]:
+    """`n` seeded tasks of environment `name` from `split`.
+
+    `max_turns` set: only tasks whose reference solution fits in that many model turns
+    (its call turns, then the answer: `episode.turns_needed`), the first `n` of the
+    generator's sequence, so a short-episode run neither trains nor is judged on tasks it
+    can never finish."""
     record = get_environment_record(name)
     if split not in record.splits:
         raise BadInputError(
             f"environment {name}: split must be one of {record.splits}, got {split!r}"
         )
-    return resolve(record.tasks)(n, seed=seed, split=split)
+    generate = resolve(record.tasks)
+    if max_turns is None:
+        return generate(n, seed=seed, split=split)
+    from toolzero.environments.episode import turns_needed
+
+    count = n
+    while True:
+        tasks = [t for t in generate(count, seed=seed, split=split) if turns_needed(t) <= max_turns]
+        if len(tasks) >= n:
+            return tasks[:n]
+        if count >= _FIT_SEARCH * n:
+            raise BadInputError(
+                f"environment {name}: {len(tasks)} of {count} {split} tasks fit in "
+                f"max_turns {max_turns} (call turns + the answer turn); raise "
+                "environment.max_turns, or turn environment.fit_tasks off"
+            )
+        count *= 4
+
+
+_FIT_SEARCH = 64  # generate at most this many tasks per fitting task wanted
 
 
 _ENV = "toolzero.environments"

@@ -2,7 +2,8 @@
 
 `--bench env:synthetic_world` (or `env:search`, `env:bfcl_api`, `env:python`) generates
 `--limit` (default `--synthetic-n`) tasks of the environment's `heldout` split from
-`--synthetic-seed`, and plays each as an episode, exactly as training's rollout does
+`--synthetic-seed` (with `--env-fit-tasks`, only tasks whose reference solution fits in
+`--env-max-turns`), and plays each as an episode, exactly as training's rollout does
 (`toolzero.environments.episode`): the model's turn is read, its calls run in the
 environment, the results are shown in the protocol's tool-result turn (cut from the
 model's chat template, the same text training appends), up to `--env-max-turns` turns.
@@ -138,7 +139,8 @@ def run_from_context(ctx: RunContext) -> dict[str, Any]:
     name = environment_name(ctx.sub)
     options = ctx.options
     n = ctx.limit if ctx.limit is not None else options.synthetic_n
-    tasks = environment_tasks(name, n, seed=options.synthetic_seed, split="heldout")
+    fit = options.env_max_turns if options.env_fit_tasks else None
+    tasks = environment_tasks(name, n, seed=options.synthetic_seed, split="heldout", max_turns=fit)
     environment: Environment = make_environment(name)
     store = ItemStore(ctx.out / "env" / "items.jsonl")
     done = store.done_ids()
@@ -155,6 +157,7 @@ def run_from_context(ctx: RunContext) -> dict[str, Any]:
     rows = [r for r in store.load() if r["id"] in wanted]
     summary = summarize_episodes(rows, name, options.synthetic_seed)
     summary.update(limit=ctx.limit, items_file=str(store.path), timing=stats.to_dict())
+    summary["settings"] = {"max_turns": options.env_max_turns, "fit_tasks": fit is not None}
     return summary
 
 

@@ -51,6 +51,7 @@ class BenchOptions:
     synthetic_n: int = 100
     synthetic_seed: int = 0
     env_max_turns: int = 4  # turns per episode of the `env` benchmark
+    env_fit_tasks: bool = False  # only held-out tasks whose solution fits in env_max_turns
     reward_preset: str = "toolrl"
     # False: never fetch a file; read the local folder or toolzero's download cache only,
     # and raise `NotDownloadedError` for a file in neither (the quickstart: offline).
@@ -277,7 +278,7 @@ register(Benchmark(
     headline=sections.environment_headline,
     subset_word="environment",
     open_subsets=True,
-    options=("synthetic_n", "synthetic_seed", "env_max_turns"),
+    options=("synthetic_n", "synthetic_seed", "env_max_turns", "env_fit_tasks"),
     unscaled=("turns", "calls", "failed_calls"),
 ))  # fmt: skip
 

@@ -107,9 +107,12 @@ def synthetic_section(s: dict[str, Any]) -> list[str]:
 
 def environment_section(s: dict[str, Any]) -> list[str]:
     ended = ", ".join(f"{k} {pct(v)}%" for k, v in (s.get("ended") or {}).items() if v)
+    settings = s.get("settings") or {}
+    fit = settings.get("max_turns") if settings.get("fit_tasks") else None
+    chosen = f" (those solvable in {fit} turns)" if fit else ""
     lines = [
-        f"{s['n']} held-out tasks of {s['environment']}, seed {s.get('seed')}; episodes ended: "
-        f"{ended or '—'}.",
+        f"{s['n']} held-out tasks of {s['environment']}{chosen}, seed {s.get('seed')}; "
+        f"episodes ended: {ended or '—'}.",
         "",
         "| outcome success (%) | outcome score (%) | turns | calls | failed calls |",
         "| --- | --- | --- | --- | --- |",

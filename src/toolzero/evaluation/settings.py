@@ -63,16 +63,16 @@ class GenerationSettings:
         return replace(self, **changes)
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> GenerationSettings:
-        """From the flags `add_arguments` defines."""
-        return cls(
-            protocol=args.protocol,
-            prefill=args.prefill,
-            max_new_tokens=args.max_new_tokens,
-            temperature=args.temperature,
-            stop=tuple(args.stop or ()),
-            keep_stop=args.keep_stop,
-        )
+    def from_args(
+        cls, args: argparse.Namespace, base: GenerationSettings | None = None
+    ) -> GenerationSettings:
+        """From the flags `add_arguments` defines: each flag given on the command line
+        replaces `base`'s value (default: the defaults), so `--recipe`'s settings can be
+        changed one flag at a time."""
+        given = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+        if "stop" in given:
+            given["stop"] = tuple(given["stop"] or ())
+        return replace(base or cls(), **given)
 
     @classmethod
     def from_recipe(cls, recipe: Any) -> GenerationSettings:
@@ -90,20 +90,37 @@ class GenerationSettings:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The CLI flags of `GenerationSettings` (read back with `GenerationSettings.from_args`)."""
+    """The CLI flags of `GenerationSettings` (read back with `GenerationSettings.from_args`).
+
+    A flag left out is absent from the parsed namespace (not set to its default), so
+    `from_args` can tell what the command line chose from what a base supplies."""
     default = GenerationSettings()
+    unset = argparse.SUPPRESS
     parser.add_argument(
-        "--protocol", default=default.protocol, choices=list(PROTOCOLS), help="prompt protocol"
+        "--protocol",
+        default=unset,
+        choices=list(PROTOCOLS),
+        help=f"prompt protocol (default {default.protocol})",
     )
-    parser.add_argument("--prefill", default="", help='text the answer starts with, e.g. "<think>"')
-    parser.add_argument("--max-new-tokens", type=_positive_int, default=default.max_new_tokens)
-    parser.add_argument("--temperature", type=float, default=default.temperature)
     parser.add_argument(
-        "--stop", nargs="*", default=[], help="stop strings (not kept in the answer)"
+        "--prefill", default=unset, help='text the answer starts with, e.g. "<think>"'
+    )
+    parser.add_argument(
+        "--max-new-tokens",
+        type=_positive_int,
+        default=unset,
+        help=f"default {default.max_new_tokens}",
+    )
+    parser.add_argument(
+        "--temperature", type=float, default=unset, help="default 0 (greedy)"
+    )
+    parser.add_argument(
+        "--stop", nargs="*", default=unset, help="stop strings (not kept in the answer)"
     )
     parser.add_argument(
         "--keep-stop",
         action="store_true",
+        default=unset,
         help="keep the stop string in the answer (for closing tags such as </tool_call>)",
     )
 

@@ -114,7 +114,12 @@ def _presets(summary: dict) -> dict[str, str]:
 def is_result(key: str) -> bool:
     """Whether a flattened evaluation summary key is a result (not a setting, count or time)."""
     parts = key.split(".")
-    return parts[0] != "run" and "timing" not in parts and parts[-1] not in _SETTINGS
+    return (
+        parts[0] != "run"
+        and "timing" not in parts
+        and "settings" not in parts
+        and parts[-1] not in _SETTINGS
+    )
 
 
 def unfamiliar_table(run: RunData, named: bool = False) -> list[str]:
@@ -190,13 +195,13 @@ def run_facts(run: RunData) -> list[str]:
 
 
 def write_report(runs: Sequence[RunData], plots: dict[str, list[Path]], path: str | Path) -> Path:
-    """Write the markdown report; plot links are relative to the report's folder."""
+    """Write the markdown report; plot links are relative to the report's folder.
+
+    It leads with what changed on held-out data (the before/after evaluation), then the
+    run's facts, the training rewards and the plots."""
     path = Path(path)
     title = runs[0].name if len(runs) == 1 else " vs ".join(r.name for r in runs)
-    lines = [f"# Training report: {title}", ""]
-    for run in runs:
-        lines += run_facts(run)
-    lines += ["", "## Rewards (mean of the first and last logged steps)", "", *reward_table(runs)]
+    lines = [f"# Training report: {title}"]
     for run in runs:
         table = evaluation_table(run)
         if table:
@@ -204,6 +209,10 @@ def write_report(runs: Sequence[RunData], plots: dict[str, list[Path]], path: st
         generalization = unfamiliar_table(run, named=len(runs) > 1)
         if generalization:
             lines += ["", *generalization]
+    lines += ["", "## Runs", ""]
+    for run in runs:
+        lines += run_facts(run)
+    lines += ["", "## Rewards (mean of the first and last logged steps)", "", *reward_table(runs)]
     for section, title_text in (
         ("rewards", "Reward components"),
         ("schedule", "Reward schedule in force"),

@@ -34,11 +34,15 @@ logger = logging.getLogger(__name__)
 SYNTHETIC_DEFAULT_COUNT = 512
 
 
-def load_recipe_examples(spec: str, limit: int | None, seed: int) -> list[Example]:
+def load_recipe_examples(
+    spec: str, limit: int | None, seed: int, max_turns: int | None = None
+) -> list[Example]:
     """Examples named by a data spec, shuffled with `seed`, cut to `limit`.
 
     `synthetic` / `synthetic:heldout` generate exactly `limit` (default 512) tasks with
-    `seed`, and so does `env:NAME[:SPLIT]` from an environment's task generator; other specs go through `toolzero.data.dataset.load_examples`.
+    `seed`, and so does `env:NAME[:SPLIT]` from an environment's task generator (only tasks
+    that fit in `max_turns` when it is set); other specs go through
+    `toolzero.data.dataset.load_examples`.
     """
     if spec.split(":", 1)[0] == "env":
         from toolzero.environments.registry import environment_tasks
@@ -46,7 +50,9 @@ def load_recipe_examples(spec: str, limit: int | None, seed: int) -> list[Exampl
         # `env:NAME[:SPLIT]`: the environment's own seeded tasks (multi-turn training).
         parts = spec.split(":")
         split = parts[2] if len(parts) > 2 else "train"
-        return environment_tasks(parts[1], limit or SYNTHETIC_DEFAULT_COUNT, seed, split)
+        return environment_tasks(
+            parts[1], limit or SYNTHETIC_DEFAULT_COUNT, seed, split, max_turns=max_turns
+        )
     if spec.split(":", 1)[0] == "synthetic":
         from toolzero.data.synthetic import generate_examples
 

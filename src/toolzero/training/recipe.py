@@ -178,7 +178,10 @@ class EnvironmentSection:
     (`reward.preset: episode`). `options` go to the environment's builder (e.g. the
     python sandbox's `wall_s`, `memory_mb`; the search corpus). `workers`: episodes whose
     calls run at once. `turn_credit` (see `toolzero.training.turn_credit`): the weight of
-    each turn's own advantage on its tokens, beside the episode's.
+    each turn's own advantage on its tokens, beside the episode's. `fit_tasks`: keep only
+    the `env:` tasks whose reference solution fits in `max_turns` (its call turns, then
+    the answer), in training and in the quickstart's held-out evaluation; a task that
+    needs more turns can never succeed, so it only adds zeros to the outcome.
     """
 
     name: str | None = None
@@ -189,6 +192,7 @@ class EnvironmentSection:
     # Per-turn credit: 0 gives every token the episode's one advantage; λ > 0 adds λ x its
     # turn's own group-normalised reward (format + correctness vs the reference turn).
     turn_credit: float = 0.0
+    fit_tasks: bool = False
 
 
 @dataclass

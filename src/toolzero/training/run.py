@@ -161,8 +161,9 @@ def _make_datasets(recipe: Recipe, tokenizer: Any) -> tuple[Any, Any, dict[str, 
     and the examples behind both (a multi-turn rollout plays their tasks)."""
     from toolzero.training.prompts import build_prompt_dataset, load_recipe_examples
 
-    d, m = recipe.data, recipe.model
-    train_examples = load_recipe_examples(d.train, d.limit, d.shuffle_seed)
+    d, m, e = recipe.data, recipe.model, recipe.environment
+    fit = e.max_turns if e.name is not None and e.fit_tasks else None
+    train_examples = load_recipe_examples(d.train, d.limit, d.shuffle_seed, fit)
     cap = d.max_prompt_tokens
     train_set, train_cap = build_prompt_dataset(
         train_examples, tokenizer, m.protocol, m.prefill, cap
@@ -170,7 +171,7 @@ def _make_datasets(recipe: Recipe, tokenizer: Any) -> tuple[Any, Any, dict[str, 
     prompts = {"train": train_cap.as_status()}
     eval_set, examples = None, list(train_examples)
     if d.eval is not None:
-        eval_examples = load_recipe_examples(d.eval, d.eval_limit, d.shuffle_seed)
+        eval_examples = load_recipe_examples(d.eval, d.eval_limit, d.shuffle_seed, fit)
         eval_set, eval_cap = build_prompt_dataset(
             eval_examples, tokenizer, m.protocol, m.prefill, cap, "eval"
         )
