@@ -117,5 +117,5 @@ def test_recipe_gives_the_quickstart_evaluation_and_flags_win(tmp_path: Path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "recipe.yaml").write_text(MULTITURN.read_text())
     assert recipe_defaults(str(tmp_path / "run"))[0] == settings
-    with pytest.raises(BadInputError, match="--recipe .*no such recipe file or run folder"):
+    with pytest.raises(BadInputError, match=r"--recipe .*no such recipe file or run folder"):
         recipe_defaults(str(tmp_path / "nothing"))

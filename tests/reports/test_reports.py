@@ -80,9 +80,24 @@ def test_single_run_report_has_every_component_plot_and_tables(tmp_path: Path) -
     ):
         assert name in plots
     assert "schedule_format.weight.png" not in plots  # constant schedules are not plotted
+    assert "## Episodes (multi-turn)" not in text  # a single-turn run logs no env/ metrics
     for name in plots:
         assert f"(plots/{name})" in text
         assert (run / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_multi_turn_run_gets_its_episode_curves(tmp_path: Path) -> None:
+    run_dir = write_run(tmp_path / "mt", {"outcome": [0.0, 0.25, 0.5]})
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    for i, row in enumerate(rows):
+        row |= {"env/outcome_success": i / 4, "env/turns": 1.5, "env/ended_truncated": 0.5 - i / 4}
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    text = generate_report([run_dir]).read_text()
+    section = text[text.index("## Episodes (multi-turn)") : text.index("## Training health")]
+    for name in ("env_outcome_success.png", "env_turns.png", "env_ended_truncated.png"):
+        assert f"(plots/{name})" in section
+        assert (run_dir / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+    assert "env_calls.png" not in text  # not logged: no empty plot
 
 
 def test_dynamic_ranges_are_compared_as_shares_of_the_range_in_force(tmp_path: Path) -> None:

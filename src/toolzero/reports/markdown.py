@@ -216,6 +216,7 @@ def write_report(runs: Sequence[RunData], plots: dict[str, list[Path]], path: st
     for section, title_text in (
         ("rewards", "Reward components"),
         ("schedule", "Reward schedule in force"),
+        ("episodes", "Episodes (multi-turn)"),
         ("health", "Training health"),
     ):
         if plots.get(section):

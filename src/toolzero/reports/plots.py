@@ -1,5 +1,6 @@
-"""PNG plots of one or more runs: every reward component over steps, schedules, and the
-training health curves (KL, entropy, completion length, step time).
+"""PNG plots of one or more runs: every reward component over steps, schedules, how
+multi-turn episodes went (outcome, turns, calls, cut turns, tool time), and the training
+health curves (KL, entropy, completion length, step time).
 
 Several runs are overlaid on the same axes, one colour per run, which is how users
 compare reward designs. Raw per-step values are drawn thin, a moving average thick (GRPO
@@ -22,6 +23,17 @@ HEALTH = (
     ("step_time_s", "step time (s)"),
     ("frac_reward_zero_std", "groups with zero reward variance"),
     ("tokens_per_s", "tokens/s"),
+)
+# Multi-turn runs (`toolzero.training.rollout`'s `env/...` metrics): how episodes went.
+EPISODES = (
+    ("env/outcome_success", "episodes whose outcome check passed"),
+    ("env/turns", "model turns per episode"),
+    ("env/calls", "calls per episode"),
+    ("env/failed_calls", "failed calls per episode"),
+    ("env/ended_truncated", "episodes ended by a turn's token cap"),
+    ("env/observation_token_share", "tool-result share of episode tokens"),
+    ("env/tool_time_s", "tool time per step (s)"),
+    ("env/rollout_s", "rollout time per step (s)"),
 )
 
 
@@ -85,7 +97,8 @@ def plot_metric(
 
 
 def plot_runs(runs: Sequence[RunData], out_dir: str | Path) -> dict[str, list[Path]]:
-    """Write all plots; returns {"rewards": [...], "schedule": [...], "health": [...]}."""
+    """Write all plots; returns {"rewards", "schedule", "episodes", "health"} -> paths
+    (`episodes` only for runs that logged multi-turn metrics)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     components: list[str] = []
@@ -93,7 +106,7 @@ def plot_runs(runs: Sequence[RunData], out_dir: str | Path) -> dict[str, list[Pa
     for run in runs:
         components += [c for c in run.reward_components() if c not in components]
         schedules += [k for k in run.keys_with_prefix(SCHEDULE_PREFIX) if k not in schedules]
-    made: dict[str, list[Path]] = {"rewards": [], "schedule": [], "health": []}
+    made: dict[str, list[Path]] = {"rewards": [], "schedule": [], "episodes": [], "health": []}
     for name in components:
         title = "total reward" if name == "total" else f"reward: {name}"
         path = plot_metric(runs, f"{REWARD_PREFIX}{name}", title, out / f"reward_{_slug(name)}.png")
@@ -113,9 +126,10 @@ def plot_runs(runs: Sequence[RunData], out_dir: str | Path) -> dict[str, list[Pa
             continue
         path = plot_metric(runs, key, f"schedule: {key.removeprefix(SCHEDULE_PREFIX)}", out / f"{_slug(key)}.png")
         made["schedule"] += [path] if path else []
-    for key, title in HEALTH:
-        path = plot_metric(runs, key, title, out / f"{_slug(key)}.png")
-        made["health"] += [path] if path else []
+    for section, curves in (("episodes", EPISODES), ("health", HEALTH)):
+        for key, title in curves:
+            path = plot_metric(runs, key, title, out / f"{_slug(key)}.png")
+            made[section] += [path] if path else []
     return made
 
 
