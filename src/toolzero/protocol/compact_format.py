@@ -78,7 +78,7 @@ EPISODE_EXAMPLE = (
     "<think> The user names the city Reykjavik; get_sunrise gives its sunrise time. </think>\n"
     '<tool_call>\n{"name": "get_sunrise", "parameters": {"city": "Reykjavik"}}\n</tool_call>\n'
     'Tool result: {"city": "Reykjavik", "sunrise": "06:12"}\n'
-    "<think> The result gives the answer. </think>\n"
+    "<think> The result says the sunrise is 06:12. </think>\n"
     "<response> The sun rises at 06:12 in Reykjavik. </response>"
 )
 """For tasks played as multi-turn episodes (an environment's tasks: `metadata["environment"]`):
@@ -88,7 +88,12 @@ the request's value before the call, and that value (Reykjavik) is in no task po
 copied call never scores. With it, Gemma-3-270M base names the request's values in its
 thoughts, and the multi-turn quickstart's held-out first calls went from 2 to 9 of 24
 exactly right (q12, docs/environments.md); with the single-turn example's thought, GRPO
-collapsed onto replaying the example (`get_sunrise {"city": "Oslo"}`)."""
+collapsed onto replaying the example (`get_sunrise {"city": "Oslo"}`). The answer's thought
+names the result's field and value: given the right first call and its result, the base
+model's greedy answers passed 13 of 24 held-out checks, against 8 with "The result gives
+the answer." (12 against 14 of 24 train tasks; `benchmarks/answer_turn_probe.py`). With
+it and `environment.fit_tasks`, the quickstart's held-out outcome went from 1 to 12 of 24
+(q13, docs/environments.md)."""
 
 
 def render_compact_system(tools: Sequence[ToolSpec], episode: bool = False) -> str:
