@@ -88,6 +88,10 @@ def test_env_bench_inputs_are_checked_before_a_model_loads() -> None:
         bench.check_inputs([], BenchOptions())
     with pytest.raises(BadInputError, match="--env-max-turns"):
         bench.check_inputs(["synthetic_world"], BenchOptions(env_max_turns=0))
+    # Every task needs a call turn and the answer: none fits in one turn.
+    with pytest.raises(BadInputError, match=r"0 of .* heldout tasks fit in max_turns 1 .*--env-fit-tasks"):
+        bench.check_inputs(["synthetic_world"], BenchOptions(env_max_turns=1, env_fit_tasks=True))
+    bench.check_inputs(["synthetic_world"], BenchOptions(env_max_turns=2, env_fit_tasks=True))
 
 
 def test_fit_tasks_plays_only_tasks_solvable_in_max_turns(tmp_path: Path) -> None:

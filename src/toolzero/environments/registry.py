@@ -88,8 +88,9 @@ def environment_tasks(
         if count >= _FIT_SEARCH * n:
             raise BadInputError(
                 f"environment {name}: {len(tasks)} of {count} {split} tasks fit in "
-                f"max_turns {max_turns} (call turns + the answer turn); raise "
-                "environment.max_turns, or turn environment.fit_tasks off"
+                f"max_turns {max_turns} (call turns + the answer turn); raise the turns "
+                "(environment.max_turns, --env-max-turns) or turn the fit off "
+                "(environment.fit_tasks, --env-fit-tasks)"
             )
         count *= 4
 

@@ -81,9 +81,13 @@ def environment_name(sub: list[str]) -> str:
 
 
 def check_environment_bench(sub: list[str], options: BenchOptions) -> None:
-    environment_name(sub)
+    name = environment_name(sub)
     if options.env_max_turns < 1:
         raise BadInputError(f"--env-max-turns: must be at least 1, got {options.env_max_turns}")
+    if options.env_fit_tasks:  # before a model loads: does any held-out task fit?
+        from toolzero.environments.registry import environment_tasks
+
+        environment_tasks(name, 1, options.synthetic_seed, "heldout", options.env_max_turns)
 
 
 def score_episode(dialogue: EpisodeDialogue) -> dict[str, Any]:
