@@ -51,7 +51,11 @@ OPTION_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     # Left out of the namespace when not given, so `--recipe`'s values stand.
     "env_max_turns": (
         "--env-max-turns",
-        {"type": positive_int, "default": argparse.SUPPRESS, "help": "turns per episode (env; default 4)"},
+        {
+            "type": positive_int,
+            "default": argparse.SUPPRESS,
+            "help": "turns per episode (env; default 4)",
+        },
     ),
     "env_fit_tasks": (
         "--env-fit-tasks",
