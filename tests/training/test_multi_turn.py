@@ -380,6 +380,10 @@ def test_a_few_multi_turn_grpo_steps_with_the_real_loop(tiny_model: Path, tmp_pa
             },
             "environment.max_turns: must be > 0",
         ),
+        (
+            {"environment.fit_tasks": True},
+            "environment.fit_tasks: needs multi-turn episodes; set environment.name",
+        ),
     ],
 )
 def test_bad_multi_turn_recipes_fail_with_one_line_each(overrides: dict, message: str) -> None:

@@ -73,6 +73,8 @@ def _check_multi_turn(recipe: Recipe) -> list[str]:
         out = []
         if e.turn_credit:
             out.append("environment.turn_credit: needs multi-turn episodes; set environment.name")
+        if e.fit_tasks:
+            out.append("environment.fit_tasks: needs multi-turn episodes; set environment.name")
         if episodes:
             out.append(
                 f"reward.preset: {recipe.reward.preset!r} scores multi-turn episodes; set "

@@ -162,7 +162,7 @@ def _make_datasets(recipe: Recipe, tokenizer: Any) -> tuple[Any, Any, dict[str, 
     from toolzero.training.prompts import build_prompt_dataset, load_recipe_examples
 
     d, m, e = recipe.data, recipe.model, recipe.environment
-    fit = e.max_turns if e.name is not None and e.fit_tasks else None
+    fit = e.max_turns if e.fit_tasks else None  # the recipe check: fit_tasks needs a name
     train_examples = load_recipe_examples(d.train, d.limit, d.shuffle_seed, fit)
     cap = d.max_prompt_tokens
     train_set, train_cap = build_prompt_dataset(
