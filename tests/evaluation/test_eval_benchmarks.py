@@ -234,6 +234,28 @@ def test_synthetic_scores_reference_answers_as_perfect(tmp_path):
     assert garbage["reward_mean"] < summary["reward_mean"]
 
 
+@pytest.mark.parametrize(
+    ("answer", "declines"),
+    [
+        ("<think> No tool fits. </think>\n<response> Sorry. </response>", True),
+        # cut off by the token limit inside the call: an attempt, not a refusal
+        ('<think> x </think>\n<tool_call>\n{"name": "track_package", "parameters": {"tr', False),
+        ('<think> x </think>\n<tool_call>\n{"name": "f", "parameters": {}}\n', False),
+        ("<think> x </think>\n<tool_call>\nnot json\n</tool_call>", False),
+        ("<think> x </think>\n<tool_call>\n</tool_call>", False),
+    ],
+)
+def test_a_call_block_is_never_declining(answer, declines):
+    """Declining means no call block at all: a truncated or unreadable call is a call."""
+    from toolzero.evaluation.synthetic import score_answer
+    from toolzero.protocol.types import Example, Message
+    from toolzero.rewards import get_preset
+
+    task = Example(id="t", tools=(), messages=(Message("user", "Tell me a joke."),))
+    row = score_answer(task, answer, get_preset("toolrl"))
+    assert row["right_tools"] is declines and row["exact_match"] is declines
+
+
 @pytest.mark.parametrize("garbage", GARBAGE, ids=range(len(GARBAGE)))
 def test_garbage_answers_are_wrong_never_a_crash(shared_data, tmp_path, bfcl, garbage):
     from toolzero.evaluation.bfcl.bench import run_bfcl

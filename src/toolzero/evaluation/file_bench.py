@@ -14,7 +14,7 @@ Per item, the synthetic benchmark's measures (`toolzero.evaluation.synthetic.sco
 `format_valid`, `right_tools` (multiset of called names), `exact_match` (multiset of calls,
 values under BFCL's normalisation, `toolzero.rewards.matching.normalize_value`), the reward
 under a preset (`--reward-preset`, with its components); plus `no_call_correct`: the answer
-calls nothing exactly when the reference calls nothing. An answer whose call block cannot
+opens no call block exactly when the reference calls nothing. An answer whose call block cannot
 be read is unparsable: wrong on every measure (including `no_call_correct`, since it tried
 to call). `valid` per item is exact match.
 """
@@ -82,7 +82,7 @@ def score_item(
     if calls is None:
         row.update(right_tools=False, exact_match=False, valid=False, no_call_correct=False)
     else:
-        row["no_call_correct"] = (not row["calls"]) == (not needs_call)
+        row["no_call_correct"] = row["called"] != (not needs_call)
     row["reason"] = verdict_reason(row)
     return row
 
@@ -92,8 +92,10 @@ def verdict_reason(row: dict[str, Any]) -> str:
         return ""
     if row["unparsable"]:
         return "unparsable answer"
-    if not row["calls"]:
+    if not row["called"]:
         return "no call"
+    if not row["calls"]:
+        return "call block with no readable call"
     if not row["needs_call"]:
         return "called a tool where the reference calls none"
     if not row["right_tools"]:

@@ -8,7 +8,8 @@ quickstart uses it before and after training. Per item:
 - `format_valid`: the parser found nothing wrong (think block, call/response blocks, no
   stray text);
 - `right_tools`: the multiset of called tool names equals the reference's (no call for a
-  task that needs none);
+  task that needs none: an answer that opens a `<tool_call>` block is a call, even one
+  cut off or unreadable, so a truncated attempt never counts as declining);
 - `exact_match`: the multiset of calls equals the reference's, names and arguments, with
   BFCL's value normalisation (`toolzero.rewards.matching.normalize_value`: strings
   lower-cased without spaces and `,./-_*^`; ints equal to floats of the same value);
@@ -33,6 +34,10 @@ from toolzero.rewards.matching import value_key
 from toolzero.user_files import BadInputError
 
 DEFAULT_N = 100
+UNREADABLE_CALL = "<unreadable call>"
+"""Stands for a call block from which no call could be read (no tool has this name)."""
+
+
 def call_key(call: ToolCall) -> str:
     """A call's name and BFCL-normalised arguments as text: equal keys, equal calls."""
     return json.dumps([call.name, value_key(call.arguments)])
@@ -42,13 +47,19 @@ def score_answer(example: Example, answer: str, preset: Any) -> dict[str, Any]:
     """One item's row: the four measures, the calls, the reward components."""
     parsed = parse_completion(answer)
     ref_calls = list(example.reference_calls)
+    # An opened call block that yielded no call (cut off, unreadable JSON) is still a call:
+    # it must not pass for declining on a task that needs none.
+    unread = [UNREADABLE_CALL] if parsed.call_blocks and not parsed.calls else []
     row: dict[str, Any] = {
         "id": example.id,
         "shape": example.metadata.get("shape", ""),
         "format_valid": not parsed.problems,
-        "right_tools": Counter(c.name for c in parsed.calls) == Counter(c.name for c in ref_calls),
-        "exact_match": Counter(map(call_key, parsed.calls)) == Counter(map(call_key, ref_calls)),
+        "right_tools": Counter([c.name for c in parsed.calls] + unread)
+        == Counter(c.name for c in ref_calls),
+        "exact_match": Counter([*map(call_key, parsed.calls), *unread])
+        == Counter(map(call_key, ref_calls)),
         "calls": [c.to_dict() for c in parsed.calls],
+        "called": bool(parsed.call_blocks),
         "problems": list(parsed.problems),
         "completion": clip_text(answer),
     }
