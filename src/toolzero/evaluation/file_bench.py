@@ -82,7 +82,7 @@ def score_item(
     if calls is None:
         row.update(right_tools=False, exact_match=False, valid=False, no_call_correct=False)
     else:
-        row["no_call_correct"] = row["called"] != (not needs_call)
+        row["no_call_correct"] = row["called"] == needs_call
     row["reason"] = verdict_reason(row)
     return row
 

@@ -49,7 +49,7 @@ def score_answer(example: Example, answer: str, preset: Any) -> dict[str, Any]:
     ref_calls = list(example.reference_calls)
     # An opened call block that yielded no call (cut off, unreadable JSON) is still a call:
     # it must not pass for declining on a task that needs none.
-    unread = [UNREADABLE_CALL] if parsed.call_blocks and not parsed.calls else []
+    unread = [UNREADABLE_CALL] if parsed.has_call_block and not parsed.calls else []
     row: dict[str, Any] = {
         "id": example.id,
         "shape": example.metadata.get("shape", ""),
@@ -59,7 +59,7 @@ def score_answer(example: Example, answer: str, preset: Any) -> dict[str, Any]:
         "exact_match": Counter([*map(call_key, parsed.calls), *unread])
         == Counter(map(call_key, ref_calls)),
         "calls": [c.to_dict() for c in parsed.calls],
-        "called": bool(parsed.call_blocks),
+        "called": parsed.has_call_block,
         "problems": list(parsed.problems),
         "completion": clip_text(answer),
     }
