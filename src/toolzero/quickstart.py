@@ -3,6 +3,7 @@
     toolzero quickstart                       # recipes/quickstart.yaml, ~20 min on 2 cores
     toolzero quickstart grpo.max_steps=4      # a shorter look
     toolzero quickstart evaluation.data_dirs.hammer=path/to/hammer   # a local Hammer copy
+    toolzero quickstart --resume runs/quickstart   # after a crash or kill: go on from there
 
 One process, one model load: the embedded Gemma-3-270M base is evaluated on held-out
 synthetic tool-use tasks, trained on the training tasks (offline, no data download), and
@@ -19,6 +20,11 @@ the report), the metrics, checkpoints, the final model and the report with plots
 `toolzero.run_folder`). Evaluation settings come from the recipe's `evaluation` section
 (ignored by `toolzero train`); every benchmark it names is checked against the evaluation
 registry before the model loads.
+
+A killed quickstart goes on with `--resume RUN_DIR`: the recipe is the one saved in the
+folder, an evaluation keeps the answers it already wrote (the evaluation folders resume
+themselves), and training continues from its newest checkpoint (`toolzero train
+--resume`'s rules), so nothing finished is done again.
 
 The top floor of the package: it composes training, evaluation and reports, and only the
 CLI imports it.
@@ -44,8 +50,9 @@ from toolzero.evaluation.registry import REGISTRY
 from toolzero.models import load_model_and_tokenizer
 from toolzero.reports import generate_report
 from toolzero.training.recipe import Recipe, RecipeError, load_recipe
-from toolzero.training.run import cpu_seconds, peak_rss_mb, train
+from toolzero.training.run import cpu_seconds, peak_rss_mb, prepare_run_dir, train
 from toolzero.training.stopping import add_end_of_turn_to_eos
+from toolzero.user_files import BadInputError, MissingInputError
 
 DEFAULT_RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "quickstart.yaml"
 
@@ -131,18 +138,22 @@ def not_here(recipe: Recipe, spec: str) -> str:
     )
 
 
-def run_quickstart(config: str | Path | None = None, overrides: list[str] | None = None) -> Path:
-    """The whole quickstart; returns the report path."""
+def run_quickstart(
+    config: str | Path | None = None,
+    overrides: list[str] | None = None,
+    resume: str | Path | None = None,
+) -> Path:
+    """The whole quickstart; returns the report path. `resume`: a run folder a killed
+    quickstart left, continued with the recipe saved there (`overrides` still apply)."""
     start = time.monotonic()
-    config = Path(config) if config else DEFAULT_RECIPE
-    recipe = load_recipe(config, overrides)
+    recipe, config = _quickstart_recipe(config, overrides, resume)
     settings = recipe.evaluation
     skipped = check_evaluation(recipe, str(config))
     unfamiliar = settings.unfamiliar is not None and skipped is None
     view = {"bench": settings.unfamiliar, "limit": settings.unfamiliar_limit}
     if skipped:
         print(f"generalization view skipped: {skipped}")
-    run_dir = Path(recipe.run.output_dir)
+    run_dir = prepare_run_dir(recipe, resume=resume is not None)  # the recipe saved first
     print(f"[1/4] loading {recipe.model.name}")
     model, tokenizer = load_model_and_tokenizer(recipe.model.name, dtype=recipe.model.dtype)
     add_end_of_turn_to_eos(model, tokenizer)  # both evaluations stop at the end of the turn
@@ -154,7 +165,7 @@ def run_quickstart(config: str | Path | None = None, overrides: list[str] | None
     if unfamiliar:
         view["before"] = evaluate_model(model, tokenizer, recipe, "before", unfamiliar=True)
     print(f"[3/4] GRPO training: {recipe.grpo.max_steps} steps, preset {recipe.reward.preset}")
-    result = train(recipe, model=model, tokenizer=tokenizer)
+    result = train(recipe, resume=resume is not None, model=model, tokenizer=tokenizer)
     print(f"[4/4] evaluating the trained model on the same tasks{also}")
     after = evaluate_model(result.model, tokenizer, recipe, "after")
     if unfamiliar:
@@ -173,3 +184,36 @@ def run_quickstart(config: str | Path | None = None, overrides: list[str] | None
     report = generate_report([run_dir])
     print(f"report: {report}")
     return report
+
+
+def _quickstart_recipe(
+    config: str | Path | None, overrides: list[str] | None, resume: str | Path | None
+) -> tuple[Recipe, Path]:
+    """The recipe and the file it came from: `config` (default: the shipped quickstart) for
+    a new run, the run folder's saved recipe for `resume`. A new run refuses a folder where
+    training has started, before the model loads, and says how to go on."""
+    if resume is None:
+        config = Path(config) if config else DEFAULT_RECIPE
+        recipe = load_recipe(config, overrides)
+        if run_folder.holds_a_run(recipe.run.output_dir):
+            out = recipe.run.output_dir
+            raise RecipeError(
+                [
+                    f"run.output_dir: {out} already holds a run; continue it with "
+                    f"`toolzero quickstart --resume {out}` or choose another run.output_dir"
+                ],
+                str(config),
+            )
+        return recipe, config
+    if config is not None:
+        raise BadInputError(
+            "quickstart: give --config or --resume, not both (a resumed run uses the recipe "
+            "saved in its folder)"
+        )
+    saved = run_folder.recipe_path(resume)
+    if not saved.is_file():
+        raise MissingInputError(
+            f"--resume {resume}: no {saved.name} there; is it a quickstart's run folder? "
+            "Start one with `toolzero quickstart`"
+        )
+    return load_recipe(saved, [*(overrides or []), f"run.output_dir={resume}"]), saved

@@ -159,6 +159,39 @@ def test_evaluation_table_only_compares_shared_results() -> None:
     ]
 
 
+def test_evaluation_table_leaves_out_counts_and_partial_aggregates() -> None:
+    """A BFCL slice (`bfcl:simple_python,irrelevance`, first 40 of each): the table shows
+    each category's accuracy once; the counts behind it and the aggregates over categories
+    that were not evaluated (`overall_v3` here is irrelevance and simple_python alone) stay
+    out, while an aggregate whose every part was evaluated stays in."""
+
+    def summary(simple: int, irrelevance: int) -> dict:
+        def category(correct: int) -> dict:
+            return {"correct": correct, "total": 40, "size": 400, "accuracy": correct / 40,
+                    "complete": False}  # fmt: skip
+
+        both = (simple + irrelevance) / 80
+        bfcl = {
+            "categories": {"simple_python": category(simple), "irrelevance": category(irrelevance)},
+            "aggregates": {
+                "overall_v3": {"accuracy": both, "missing": ["live", "multi_turn"], "total": 80},
+                "two": {"accuracy": both, "missing": [], "partial": ["simple_python"]},
+            },
+            "error_types": {"ast_decoder:decoder_failed": 40 - simple},
+        }
+        return {"run": {"limit": 40}, "benchmarks": {"bfcl": bfcl}}
+
+    run = RunData(name="r", path=Path("."), rows=[],
+                  evaluation={"before": summary(1, 33), "after": summary(6, 30)})  # fmt: skip
+    assert evaluation_table(run) == [
+        "| metric | before | after | change |",
+        "| --- | --- | --- | --- |",
+        "| bfcl.categories.simple_python.accuracy (%) | 2.5 | 15.0 | +12.5 |",
+        "| bfcl.categories.irrelevance.accuracy (%) | 82.5 | 75.0 | -7.5 |",
+        "| bfcl.aggregates.two.accuracy (%) | 42.5 | 45.0 | +2.5 |",
+    ]
+
+
 def test_cli_report_and_missing_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = write_run(tmp_path / "r1", {"format": [0.0, 1.0]})
     assert main(["report", str(run)]) == 0

@@ -103,6 +103,51 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tiny_model: Path, tmp_
             assert g.get(key) == pytest.approx(w.get(key), rel=1e-4, abs=1e-6), (g["step"], key)
 
 
+@pytest.mark.slow
+def test_a_killed_quickstart_resumes_without_redoing_finished_work(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """`toolzero quickstart --resume RUN_DIR` after SIGKILL in training: the base model's
+    evaluation answers are kept, training goes on from the checkpoint with no step lost or
+    doubled, and the after evaluation and the report follow. Starting the same quickstart
+    again over the folder is refused before the model loads, naming --resume."""
+    out = tmp_path / "quick"
+    extra = {"grpo.max_steps": 4, "run.save_steps": 2}
+    args = [
+        "quickstart",
+        "--config",
+        str(QUICKSTART),
+        *tiny_overrides(tiny_model, out, **extra),
+        "evaluation.limit=2",
+        "evaluation.max_new_tokens=8",
+        "evaluation.unfamiliar=null",
+    ]
+    victim = cli(args, SLOW_DRIVER)
+    wait_for_checkpoint(victim, out, 2, timeout=600)  # the base model is evaluated first
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    answers = out / "eval-before" / "synthetic" / "items.jsonl"
+    kept = answers.read_bytes()
+    assert len(kept.splitlines()) == 2
+    assert not (out / "report.md").exists()
+
+    again = cli(args)
+    text, _ = again.communicate(timeout=120)
+    assert again.returncode == 2, text[-3000:]
+    assert f"toolzero quickstart --resume {out}" in text and "loading" not in text
+
+    resumed = cli(["quickstart", "--resume", str(out)])
+    text, _ = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, text[-3000:]
+    status = json.loads((out / "run.json").read_text())
+    assert status["status"] == "finished" and status["resumed_from"].endswith("checkpoint-2")
+    assert [r["step"] for r in read_metrics(out / "metrics.jsonl")] == [1, 2, 3, 4]
+    assert answers.read_bytes() == kept  # not generated again
+    evaluation = json.loads((out / "evaluation.json").read_text())
+    assert evaluation["after"]["benchmarks"]["synthetic"]["n"] == 2
+    assert "| metric | before | after | change |" in (out / "report.md").read_text()
+
+
 def test_resume_of_a_folder_without_recipe_names_the_problem(tmp_path: Path) -> None:
     proc = cli(["train", "--resume", str(tmp_path)])
     out, _ = proc.communicate(timeout=60)

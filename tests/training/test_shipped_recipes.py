@@ -55,6 +55,21 @@ def test_every_recipe_dry_runs_with_machine_checks_skipped(
         assert printed["data"]["train"] == str(prepared)
 
 
+@pytest.mark.parametrize("recipe", TRAINING_RECIPES, ids=lambda p: p.stem)
+def test_every_recipe_names_benchmarks_that_exist(
+    recipe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`toolzero quickstart --config RECIPE` checks its evaluation section before the model
+    loads; a shipped recipe passes that check (an unfamiliar suite whose data is absent is
+    a skip, not an error)."""
+    from toolzero.quickstart import check_evaluation
+    from toolzero.training.recipe import load_recipe
+
+    monkeypatch.setenv("TOOLZERO_CACHE", str(tmp_path / "empty-cache"))
+    skipped = check_evaluation(load_recipe(recipe), str(recipe))
+    assert skipped is None or "is not on this machine" in skipped
+
+
 def per_device_batch(grpo: dict, gpus: int) -> float:
     completions = grpo["prompts_per_step"] * grpo["num_generations"]
     return completions / (gpus * grpo["gradient_accumulation_steps"])

@@ -71,6 +71,10 @@ def flat_numbers(data: Any, prefix: str = "") -> dict[str, float]:
 
 # Evaluation summary keys that describe the run, not the model's answers.
 _SETTINGS = {"n", "seed", "limit", "batch_size", "max_new_tokens", "temperature", "seconds"}
+# Counts behind a share (BFCL's `correct` / `total` / `size` beside its `accuracy`), and the
+# tallies a benchmark keeps for diagnosis: the share is the result, not these.
+_COUNTS = {"correct", "total", "size", "published_size", "items"}
+_TALLIES = {"timing", "settings", "counts", "error_types"}
 # Shares of items, shown as percentages.
 _RATES = {"format_valid", "right_tools", "exact_match", "accuracy", "overall_accuracy"}
 
@@ -78,9 +82,9 @@ _RATES = {"format_valid", "right_tools", "exact_match", "accuracy", "overall_acc
 def evaluation_table(run: RunData) -> list[str]:
     """Before/after rows for every result both evaluations report (settings, timings and
     counts left out; shares of items as percentages)."""
-    before = flat_numbers(run.evaluation.get("before", {}))
-    after = flat_numbers(run.evaluation.get("after", {}))
-    keys = [k for k in after if k in before and is_result(k)]
+    before = result_numbers(run.evaluation.get("before", {}))
+    after = result_numbers(run.evaluation.get("after", {}))
+    keys = [k for k in after if k in before]
     if not keys:
         return []
     lines = ["| metric | before | after | change |", "| --- | --- | --- | --- |"]
@@ -116,10 +120,32 @@ def is_result(key: str) -> bool:
     parts = key.split(".")
     return (
         parts[0] != "run"
-        and "timing" not in parts
-        and "settings" not in parts
-        and parts[-1] not in _SETTINGS
+        and not _TALLIES.intersection(parts)
+        and parts[-1] not in _SETTINGS | _COUNTS
     )
+
+
+def result_numbers(summary: Any) -> dict[str, float]:
+    """The results of an evaluation summary as dotted keys (`is_result`), without partial
+    aggregates: a mean over several categories some of which were not evaluated (it says so
+    with a non-empty `missing` list, as BFCL's `overall_v3` does after `--bench
+    bfcl:simple_python`) would show a category's score under the aggregate's name.
+
+    >>> result_numbers({"bfcl": {"categories": {"irrelevance": {"accuracy": 0.8, "total": 40}},
+    ...     "aggregates": {"overall_v3": {"accuracy": 0.8, "missing": ["live"]}}}})
+    {'bfcl.categories.irrelevance.accuracy': 0.8}
+    """
+    return {k: v for k, v in flat_numbers(_without_partial(summary)).items() if is_result(k)}
+
+
+def _without_partial(data: Any) -> Any:
+    if not isinstance(data, dict):
+        return data
+    return {
+        key: _without_partial(value)
+        for key, value in data.items()
+        if not (isinstance(value, dict) and value.get("missing"))
+    }
 
 
 def unfamiliar_table(run: RunData, named: bool = False) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from toolzero import run_folder
-from toolzero.reports.markdown import flat_numbers, is_result
+from toolzero.reports.markdown import flat_numbers, result_numbers
 from toolzero.reports.runs import RunData, load_run, start_end
 from toolzero.sweeps.spec import MANIFEST_FILE
 from toolzero.user_files import BadInputError, MissingInputError, json_document, require_dir
@@ -97,8 +97,8 @@ def _load_point(entry: dict[str, Any]) -> PointRuns:
 def _default_evaluation(points: list[PointRuns]) -> list[str]:
     for point in points:
         for summary in point.summaries.values():
-            flat = flat_numbers(summary.get("benchmarks", {}))
-            return [k for k in flat if is_result(k) and ".by_shape." not in k]
+            flat = result_numbers(summary.get("benchmarks", {}))
+            return [k for k in flat if ".by_shape." not in k]
     return []
 
 
