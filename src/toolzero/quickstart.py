@@ -153,7 +153,9 @@ def run_quickstart(
     view = {"bench": settings.unfamiliar, "limit": settings.unfamiliar_limit}
     if skipped:
         print(f"generalization view skipped: {skipped}")
-    run_dir = prepare_run_dir(recipe, resume=resume is not None)  # the recipe saved first
+    # The recipe saved first, so a kill at any point can be resumed; a new run refuses a
+    # folder where training has started, before the model loads.
+    run_dir = prepare_run_dir(recipe, resume is not None, "toolzero quickstart --resume")
     print(f"[1/4] loading {recipe.model.name}")
     model, tokenizer = load_model_and_tokenizer(recipe.model.name, dtype=recipe.model.dtype)
     add_end_of_turn_to_eos(model, tokenizer)  # both evaluations stop at the end of the turn
@@ -190,21 +192,10 @@ def _quickstart_recipe(
     config: str | Path | None, overrides: list[str] | None, resume: str | Path | None
 ) -> tuple[Recipe, Path]:
     """The recipe and the file it came from: `config` (default: the shipped quickstart) for
-    a new run, the run folder's saved recipe for `resume`. A new run refuses a folder where
-    training has started, before the model loads, and says how to go on."""
+    a new run, the run folder's saved recipe for `resume`."""
     if resume is None:
         config = Path(config) if config else DEFAULT_RECIPE
-        recipe = load_recipe(config, overrides)
-        if run_folder.holds_a_run(recipe.run.output_dir):
-            out = recipe.run.output_dir
-            raise RecipeError(
-                [
-                    f"run.output_dir: {out} already holds a run; continue it with "
-                    f"`toolzero quickstart --resume {out}` or choose another run.output_dir"
-                ],
-                str(config),
-            )
-        return recipe, config
+        return load_recipe(config, overrides), config
     if config is not None:
         raise BadInputError(
             "quickstart: give --config or --resume, not both (a resumed run uses the recipe "

@@ -63,14 +63,17 @@ def _update_status(run_dir: Path, **values: Any) -> None:
         run_folder.update_status(run_dir, **values)
 
 
-def prepare_run_dir(recipe: Recipe, resume: bool) -> Path:
-    """Create the run folder (or check it for a resume) and save the resolved recipe."""
+def prepare_run_dir(
+    recipe: Recipe, resume: bool, resume_command: str = "toolzero train --resume"
+) -> Path:
+    """Create the run folder (or check it for a resume) and save the resolved recipe. A
+    new run refuses a folder where training has started and names `resume_command`."""
     run_dir = Path(recipe.run.output_dir)
     if run_folder.holds_a_run(run_dir) and not resume:
         raise RecipeError(
             [
                 f"run.output_dir: {run_dir} already holds a run; continue it with "
-                f"`toolzero train --resume {run_dir}` or choose another run.output_dir"
+                f"`{resume_command} {run_dir}` or choose another run.output_dir"
             ]
         )
     run_dir.mkdir(parents=True, exist_ok=True)
