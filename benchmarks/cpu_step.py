@@ -22,11 +22,16 @@ compare the tokens column before the times.
 
 Variants: recipe overrides (and environment) on top of the quickstart recipe.
 
-- `today`: `grpo.bf16=false grpo.shared_prefix_generation=false grpo.keep_freed_memory=false`:
-  the path before issue 14;
+- `today`: `grpo.bf16=false grpo.shared_prefix_generation=false grpo.keep_freed_memory=false
+  grpo.cdf_sampling=false`: the path before issue 14;
 - `spgen`: shared-prefix generation (each prompt prefilled once per group);
-- `bf16`: `grpo.bf16=true` (needs the `grpo.bf16: auto|true|false` recipe setting; skipped
+- `bf16`: `grpo.bf16=true`, generation reading bf16 copies of the frozen matrices
+  (needs the `grpo.bf16: auto|true|false` recipe setting; skipped
   with a printed line where the recipe does not know `auto`);
+- `bf16-cast`: `bf16` with `grpo.bf16_generation_weights=false`: autocast casts every
+  frozen weight in every decoded token's forward (the path before the bf16 copies);
+- `cdf`: today's path drawing tokens by inverse CDF (`grpo.cdf_sampling`) instead of
+  `torch.multinomial` (the same distribution, other draws: compare the tokens column);
 - `all`: spgen + bf16 + the glibc allocator settings of `malloc`;
 - `malloc`: today's path with glibc keeping freed memory (`MALLOC_MMAP_THRESHOLD_` at its
   32 MiB maximum, trimming and top padding raised): fewer mmap/munmap page faults;
@@ -64,10 +69,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"
-OFF = ["grpo.bf16=false", "grpo.keep_freed_memory=false"]
+OFF = ["grpo.bf16=false", "grpo.keep_freed_memory=false", "grpo.cdf_sampling=false"]
 TODAY = [*OFF, "grpo.shared_prefix_generation=false"]
 SPGEN = [*OFF, "grpo.shared_prefix_generation=true"]
-KEEP = ["grpo.bf16=false", "grpo.shared_prefix_generation=false", "grpo.keep_freed_memory=true"]
+KEEP = [
+    "grpo.bf16=false",
+    "grpo.cdf_sampling=false",
+    "grpo.shared_prefix_generation=false",
+    "grpo.keep_freed_memory=true",
+]
 BF16_PROBE = "grpo.bf16=auto"  # only the bf16 setting that works on CPUs accepts "auto"
 GLIBC_KEEP = {
     "MALLOC_MMAP_THRESHOLD_": str(32 << 20),  # glibc's maximum: blocks below it reuse the heap
@@ -101,8 +111,20 @@ VARIANTS = {
                 "grpo.bf16=true",
                 "grpo.shared_prefix_generation=false",
                 "grpo.keep_freed_memory=false",
+                "grpo.cdf_sampling=false",
             ],
             probe=BF16_PROBE,
+        ),
+        Variant(
+            "bf16-cast",
+            [
+                "grpo.bf16=true",
+                "grpo.shared_prefix_generation=false",
+                "grpo.keep_freed_memory=false",
+                "grpo.bf16_generation_weights=false",
+                "grpo.cdf_sampling=false",
+            ],
+            probe="grpo.bf16_generation_weights=false",
         ),
         Variant(
             "all",
@@ -110,6 +132,7 @@ VARIANTS = {
             GLIBC_KEEP,
             probe=BF16_PROBE,
         ),
+        Variant("cdf", [*TODAY, "grpo.cdf_sampling=true"]),
         Variant("malloc", TODAY, GLIBC_KEEP),
         Variant("keep", KEEP),
         Variant("shipped", []),

@@ -126,8 +126,12 @@ def test_a_tiny_grpo_step_computes_in_bf16_only_where_the_cpu_has_it(
     seen: set[tuple[bool, torch.dtype]] = set()
     trainers, names, weights = [], [], set()  # before the end merges the adapters
 
+    frozen: set[tuple[bool, torch.dtype]] = set()  # the frozen weights' dtypes, by grad mode
+
     def record(module, inputs, output) -> None:
         seen.add((torch.is_grad_enabled(), output.dtype))
+        if not module.weight.requires_grad:
+            frozen.add((torch.is_grad_enabled(), module.weight.dtype))
 
     def make_trainer(*args, **kwargs):
         trainer = make_trainer.real(*args, **kwargs)
@@ -149,6 +153,13 @@ def test_a_tiny_grpo_step_computes_in_bf16_only_where_the_cpu_has_it(
     assert trainer.args.bf16 is (compute == torch.bfloat16)
     # no-grad forwards (generation) and grad forwards (the loss) both ran, in `compute`
     assert seen == {(False, compute), (True, compute)}
+    # generation (no grad) multiplied bf16 copies of the frozen weights, not fp32 ones
+    # cast per token; the loss forward (grad) sees the fp32 originals, back in place
+    no_grad_weights = {dtype for grad, dtype in frozen if not grad}
+    assert no_grad_weights >= ({torch.bfloat16} if flags else {torch.float32})
+    assert flags or no_grad_weights == {torch.float32}
+    assert {dtype for grad, dtype in frozen if grad} == {torch.float32}
+    assert {p.dtype for p in trainer.model.parameters()} == {torch.float32}
     assert names and all("lora_" in n for n in names)  # only the adapters train
     assert weights == {torch.float32}  # base and adapters
     trained = [p for group in trainer.optimizer.param_groups for p in group["params"]]
@@ -156,6 +167,92 @@ def test_a_tiny_grpo_step_computes_in_bf16_only_where_the_cpu_has_it(
     states = [trainer.optimizer.state[p] for p in trained]
     assert all(s["exp_avg"].dtype == torch.float32 for s in states)
     assert all(s["exp_avg_sq"].dtype == torch.float32 for s in states)
+
+
+# --- bf16 copies of the frozen weights for generation -------------------------------------
+
+
+@pytest.fixture
+def frozen_tiny(tmp_path):
+    from toolzero.tiny_model import build_tiny_model
+
+    path = build_tiny_model(tmp_path / "model")
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    model.requires_grad_(False)
+    return model
+
+
+def sample_scores(model, ids, copies=None):
+    """Greedy tokens and their scores under bf16 autocast, with or without the copies."""
+    from toolzero.training.bf16_weights import frozen_weights_in_bf16
+
+    swap = nullcontext() if copies is None else frozen_weights_in_bf16(model, copies)
+    with torch.no_grad(), bf16_autocast(), swap:
+        out = model.generate(
+            ids, attention_mask=torch.ones_like(ids), max_new_tokens=12, do_sample=False,
+            output_scores=True, return_dict_in_generate=True, pad_token_id=0,
+        )
+    return out.sequences, torch.stack(out.scores)
+
+
+def test_bf16_weight_copies_generate_what_autocast_generates(frozen_tiny) -> None:
+    """The copies are autocast's own rounding: the same tokens and bit-identical scores."""
+    from toolzero.training.bf16_weights import Bf16WeightCopies
+
+    model = frozen_tiny
+    seed = torch.Generator().manual_seed(0)
+    ids = torch.randint(3, model.config.vocab_size, (3, 9), generator=seed)
+    tokens, scores = sample_scores(model, ids)
+    copies = Bf16WeightCopies()
+    tokens_copied, scores_copied = sample_scores(model, ids, copies)
+    assert copies.copies, "no weight was copied"
+    assert torch.equal(tokens, tokens_copied)
+    assert torch.equal(scores, scores_copied)
+    # fp32 products differ: the comparison can see a change of precision
+    with torch.no_grad():
+        fp32 = model.generate(
+            ids, attention_mask=torch.ones_like(ids), max_new_tokens=12, do_sample=False,
+            output_scores=True, return_dict_in_generate=True, pad_token_id=0,
+        )
+    assert not torch.equal(torch.stack(fp32.scores), scores)
+
+
+def test_bf16_weight_copies_swap_only_frozen_matrices_and_put_them_back(frozen_tiny) -> None:
+    from toolzero.training.bf16_weights import Bf16WeightCopies, frozen_weights_in_bf16
+
+    model = frozen_tiny
+    head, embed = model.get_output_embeddings(), model.get_input_embeddings()
+    trained = model.model.layers[0].mlp.down_proj
+    trained.weight.requires_grad_(True)  # as an adapter (or full fine-tuning) would be
+    before = dict(model.named_parameters())
+    head_fp32 = head.weight
+    copies = Bf16WeightCopies()
+    with frozen_weights_in_bf16(model, copies) as swapped:
+        linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+        assert swapped == len(linears) - 1
+        assert all(m.weight.dtype == torch.bfloat16 for m in linears if m is not trained)
+        assert trained.weight.dtype == torch.float32  # autocast casts what is trained
+        if model.config.tie_word_embeddings:  # the head gets its copy; the lookup stays fp32
+            assert head.weight is not embed.weight
+        assert embed.weight.dtype == torch.float32
+        first = head.weight
+        assert torch.equal(first, head_fp32.to(torch.bfloat16))
+    after = dict(model.named_parameters())
+    assert after.keys() == before.keys() and all(after[n] is before[n] for n in before)
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    with frozen_weights_in_bf16(model, copies):
+        assert head.weight is first  # kept between calls: frozen weights do not change
+    with torch.no_grad():
+        embed.weight.add_(1.0)  # a changed weight (its version counter moves) is copied again
+    with frozen_weights_in_bf16(model, copies):
+        assert head.weight is not first
+        assert torch.equal(head.weight, embed.weight.to(torch.bfloat16))
+    try:
+        with frozen_weights_in_bf16(model, copies):
+            raise RuntimeError("generation failed")
+    except RuntimeError:
+        pass
+    assert all(dict(model.named_parameters())[n] is before[n] for n in before)
 
 
 # --- numerics: per-token log-probs, bf16 autocast vs fp32 --------------------------------

@@ -143,6 +143,14 @@ class GrpoSection:
     # Prefill each prompt once per group in generation, then decode the group together
     # (transformers path; vLLM keeps its own). Off: TRL's generation exactly.
     shared_prefix_generation: bool = True
+    # With bf16 compute on a CPU, generation reads bf16 copies of the frozen matrices
+    # (same products; autocast would cast them again for every token: bf16_weights.py).
+    # Off: autocast casts them, for comparison.
+    bf16_generation_weights: bool = True
+    # On CPU (transformers path), sampled tokens are drawn by inverse CDF instead of
+    # torch.multinomial's exponential per vocabulary entry: same distribution, other
+    # draws (training/sampling.py). Off: torch's sampler, for comparison.
+    cdf_sampling: bool = True
     # On CPU, glibc's malloc keeps freed memory for the next step's tensors instead of
     # handing it back to the kernel (fewer page faults; see training/allocator.py).
     keep_freed_memory: bool = True
