@@ -511,7 +511,9 @@ def test_the_lm_head_skips_environment_tokens_and_the_loss_is_trls(
 ) -> None:
     """The shared-prefix log-probs skip the head at environment tokens (log-prob 0 there)
     and give TRL's own loss and gradients (TRL's path runs the head everywhere)."""
-    trainer, rollout, _ = build(tiny_model, tmp_path / "run")
+    # fp32 on every CPU: the comparison is to fp32 rounding (bf16 autocast, which `auto`
+    # picks on a CPU with AVX-512 BF16, moves gradients by ~1e-4)
+    trainer, rollout, _ = build(tiny_model, tmp_path / "run", **{"grpo.bf16": "false"})
     script_policy(trainer, rollout)
     trainer.model.train()
     trainer.current_gradient_accumulation_steps = 1

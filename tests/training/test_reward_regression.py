@@ -41,6 +41,10 @@ SETTINGS = {
     "data.limit": 32,
     "grpo.prompts_per_step": 4,
     "grpo.max_steps": 3,
+    # the recording's generation: fp32 and torch.multinomial's draws (bf16 autocast on a
+    # bf16 CPU, or inverse-CDF sampling, draw other completions: the rewards are not at issue)
+    "grpo.bf16": "false",
+    "grpo.cdf_sampling": "false",
     "grpo.num_generations": 2,
     "grpo.max_completion_length": 12,
     "run.save_steps": 10,
