@@ -54,9 +54,6 @@ class Bf16WeightCopies:
         self.copies[id(weight)] = (weight, weight._version, copy)
         return copy
 
-    def nbytes(self) -> int:
-        return sum(c.numel() * c.element_size() for _, _, c in self.copies.values())
-
 
 def frozen_linears(model: Any) -> list[Any]:
     """The `Linear` modules whose weight is fp32 and not trained."""

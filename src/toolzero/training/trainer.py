@@ -152,7 +152,7 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
         their own dtypes. On a CPU, the frozen matrices are also read from bf16 copies
         (`bf16_weights`: autocast would cast them again for every token).
         """
-        if self.use_vllm or self.use_transformers_continuous_batching:
+        if not self.generates_with_transformers():
             return nullcontext()
         stack = ExitStack()
         stack.enter_context(self.accelerator.autocast())
@@ -163,11 +163,18 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
             stack.enter_context(frozen_weights_in_bf16(model, self.bf16_copies))
         return stack
 
+    def generates_with_transformers(self) -> bool:
+        """Generation calls transformers' `generate` (not vLLM or continuous batching)."""
+        return not (self.use_vllm or self.use_transformers_continuous_batching)
+
     def generation_sampler(self) -> AbstractContextManager[Any]:
         """On the CPU's transformers path, `torch.multinomial(probs, 1)` draws by inverse
         CDF (`sampling`: the same distribution, ~30x cheaper over a 262k vocabulary)."""
-        engine = self.use_vllm or self.use_transformers_continuous_batching
-        if self.cdf_sampling and not engine and self.accelerator.device.type == "cpu":
+        if (
+            self.cdf_sampling
+            and self.generates_with_transformers()
+            and self.accelerator.device.type == "cpu"
+        ):
             return categorical_multinomial()
         return nullcontext()
 
