@@ -23,13 +23,16 @@ compare the tokens column before the times.
 Variants: recipe overrides (and environment) on top of the quickstart recipe.
 
 - `today`: `grpo.bf16=false grpo.shared_prefix_generation=false grpo.keep_freed_memory=false
-  grpo.cdf_sampling=false`: the path before issue 14;
+  grpo.cdf_sampling=false grpo.cpu_head_logprobs=false`: the path before issue 14;
 - `spgen`: shared-prefix generation (each prompt prefilled once per group);
 - `bf16`: `grpo.bf16=true`, generation reading bf16 copies of the frozen matrices
   (needs the `grpo.bf16: auto|true|false` recipe setting; skipped
   with a printed line where the recipe does not know `auto`);
 - `bf16-cast`: `bf16` with `grpo.bf16_generation_weights=false`: autocast casts every
   frozen weight in every decoded token's forward (the path before the bf16 copies);
+- `head`: today's path with the LM head's log-probs through `head_logprobs`
+  (`grpo.cpu_head_logprobs`: whole vocabulary rows, few passes) instead of trl's tiles;
+- `trl-head`: `shipped` with trl's tiled LM head (`grpo.cpu_head_logprobs=false`);
 - `cdf`: today's path drawing tokens by inverse CDF (`grpo.cdf_sampling`) instead of
   `torch.multinomial` (the same distribution, other draws: compare the tokens column);
 - `all`: spgen + bf16 + the glibc allocator settings of `malloc`;
@@ -69,15 +72,22 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"
-OFF = ["grpo.bf16=false", "grpo.keep_freed_memory=false", "grpo.cdf_sampling=false"]
+OFF = [
+    "grpo.bf16=false",
+    "grpo.keep_freed_memory=false",
+    "grpo.cdf_sampling=false",
+    "grpo.cpu_head_logprobs=false",
+]
 TODAY = [*OFF, "grpo.shared_prefix_generation=false"]
 SPGEN = [*OFF, "grpo.shared_prefix_generation=true"]
 KEEP = [
     "grpo.bf16=false",
     "grpo.cdf_sampling=false",
+    "grpo.cpu_head_logprobs=false",
     "grpo.shared_prefix_generation=false",
     "grpo.keep_freed_memory=true",
 ]
+HEAD_PROBE = "grpo.cpu_head_logprobs=true"
 BF16_PROBE = "grpo.bf16=auto"  # only the bf16 setting that works on CPUs accepts "auto"
 GLIBC_KEEP = {
     "MALLOC_MMAP_THRESHOLD_": str(32 << 20),  # glibc's maximum: blocks below it reuse the heap
@@ -112,6 +122,7 @@ VARIANTS = {
                 "grpo.shared_prefix_generation=false",
                 "grpo.keep_freed_memory=false",
                 "grpo.cdf_sampling=false",
+                "grpo.cpu_head_logprobs=false",
             ],
             probe=BF16_PROBE,
         ),
@@ -123,6 +134,7 @@ VARIANTS = {
                 "grpo.keep_freed_memory=false",
                 "grpo.bf16_generation_weights=false",
                 "grpo.cdf_sampling=false",
+                "grpo.cpu_head_logprobs=false",
             ],
             probe="grpo.bf16_generation_weights=false",
         ),
@@ -133,6 +145,8 @@ VARIANTS = {
             probe=BF16_PROBE,
         ),
         Variant("cdf", [*TODAY, "grpo.cdf_sampling=true"]),
+        Variant("head", [*TODAY, "grpo.cpu_head_logprobs=true"], probe=HEAD_PROBE),
+        Variant("trl-head", ["grpo.cpu_head_logprobs=false"], probe=HEAD_PROBE),
         Variant("malloc", TODAY, GLIBC_KEEP),
         Variant("keep", KEEP),
         Variant("shipped", []),

@@ -49,6 +49,7 @@ from toolzero.evaluation import (
 from toolzero.evaluation.registry import REGISTRY
 from toolzero.models import load_model_and_tokenizer
 from toolzero.reports import generate_report
+from toolzero.training.precision import compute_precision, on_cpu
 from toolzero.training.recipe import Recipe, RecipeError, load_recipe
 from toolzero.training.run import cpu_seconds, peak_rss_mb, prepare_run_dir, train
 from toolzero.training.stopping import add_end_of_turn_to_eos
@@ -77,8 +78,12 @@ def evaluate_model(
 ) -> dict:
     """Evaluate into the run folder's `eval-<when>/` (`unfamiliar`: the unfamiliar-tool
     slice into `eval-<when>-unfamiliar/`) with the recipe's prompt protocol, prefill and
-    stop strings."""
+    stop strings, in the precision training computes in (`grpo.bf16` resolved for this
+    machine: the model is judged as it generated in training, and before and after alike)."""
     section = recipe.evaluation
+    settings = GenerationSettings.from_recipe(recipe).with_changes(
+        bf16=compute_precision(recipe, on_cpu(recipe)).bf16
+    )
     model.eval()
     # The answer ends where training ends it: at the recipe's stop strings, kept (a base
     # model writes on after `</tool_call>`), or at the end-of-turn token.
@@ -88,7 +93,7 @@ def evaluate_model(
         out_dir=str(run_folder.evaluation_dir(recipe.run.output_dir, when, unfamiliar)),
         limit=section.unfamiliar_limit if unfamiliar else section.limit,
         backend="hf",
-        settings=GenerationSettings.from_recipe(recipe),
+        settings=settings,
         batch_size=section.batch_size,
         options=bench_options(recipe),
     )

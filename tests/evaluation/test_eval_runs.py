@@ -8,6 +8,7 @@ import re
 import pytest
 
 from toolzero.cli import main
+from toolzero.errors import UserError
 from toolzero.evaluation import (
     BENCHMARKS,
     BenchOptions,
@@ -280,3 +281,14 @@ def test_cli_eval_with_a_recipe_plays_its_episodes(tiny_model_path, tmp_path, ca
         "compact", "<think>", True
     )
     assert manifest["max_new_tokens"] == 8  # the flag given wins over the recipe's 80
+
+
+def test_bf16_is_refused_for_backends_that_choose_their_own_dtype(tmp_path):
+    with pytest.raises(UserError, match=r"--bf16: for the hf backend only.*drop --bf16"):
+        evaluate(
+            "http://127.0.0.1:9/v1",
+            "synthetic",
+            tmp_path / "out",
+            settings=GenerationSettings(bf16=True),
+        )
+    assert not (tmp_path / "out").exists()  # refused before anything is written

@@ -26,10 +26,11 @@ def test_flags_give_the_settings():
     add_arguments(parser)
     args = parser.parse_args(
         ["--protocol", "compact", "--prefill", "<think>", "--max-new-tokens", "64",
-         "--temperature", "0.7", "--stop", "</tool_call>", "</response>", "--keep-stop"]
+         "--temperature", "0.7", "--stop", "</tool_call>", "</response>", "--keep-stop",
+         "--bf16"]
     )  # fmt: skip
     assert GenerationSettings.from_args(args) == GenerationSettings(
-        "compact", "<think>", 64, 0.7, ("</tool_call>", "</response>"), True
+        "compact", "<think>", 64, 0.7, ("</tool_call>", "</response>"), True, bf16=True
     )
     assert GenerationSettings.from_args(parser.parse_args([])) == GenerationSettings()
 

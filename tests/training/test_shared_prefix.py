@@ -144,12 +144,13 @@ def assert_grads_match(expected, actual, rtol=1e-6):
         "qwen2",
     ],
 )
+@pytest.mark.parametrize("cpu_head", [False, True], ids=["trl-head", "cpu-head"])
 def test_logps_entropies_and_gradients_match_trl(
-    tiny_path, kind, attn, overrides, prompts, completions, side, batch_size, temperature
+    tiny_path, kind, attn, overrides, prompts, completions, side, batch_size, temperature, cpu_head
 ):
     model = causal_lm(kind, tiny_path, attn, **overrides)
     ids, mask, keep = make_batch(prompts, completions, side)
-    assert_matches_trl(model, ids, mask, keep, batch_size, temperature)
+    assert_matches_trl(model, ids, mask, keep, batch_size, temperature, cpu_head)
 
 
 @pytest.mark.parametrize("kind", ["gemma", "llama"])
@@ -161,11 +162,18 @@ def test_gradient_checkpointing_matches_trl(tiny_path, kind):
     assert_matches_trl(model, ids, mask, keep)
 
 
-def assert_matches_trl(model, ids, mask, keep, batch_size=None, temperature=1.0):
+def assert_matches_trl(model, ids, mask, keep, batch_size=None, temperature=1.0, cpu_head=False):
     scored = mask[:, -keep:]
     expected = trl_logps(model, ids, mask, keep, batch_size, temperature)
     actual = shared_prefix_logps(
-        model, ids, mask, keep, batch_size, temperature=temperature, compute_entropy=True
+        model,
+        ids,
+        mask,
+        keep,
+        batch_size,
+        temperature=temperature,
+        compute_entropy=True,
+        cpu_head=cpu_head,
     )
     for want, got in zip(expected, actual, strict=True):
         assert got.shape == want.shape == (ids.size(0), keep)
@@ -238,8 +246,9 @@ def loss_inputs(ids, mask, keep, beta, seed=3):
     return inputs
 
 
-def loss_and_grads(trainer, micro_batches, shared):
+def loss_and_grads(trainer, micro_batches, shared, cpu_head=False):
     trainer.shared_prefix = shared
+    trainer.cpu_head_logprobs = cpu_head
     trainer.model.zero_grad()
     losses = []
     for inputs in micro_batches:
@@ -260,10 +269,17 @@ def loss_and_grads(trainer, micro_batches, shared):
         (True, 0.0, 1, "bnpo", 1),
     ],
 )
+@pytest.mark.parametrize("cpu_head", [False, True], ids=["trl-head", "cpu-head"])
 def test_trainer_loss_and_every_gradient_match(
-    tiny_path, tmp_path, lora, beta, generations, loss_type, micro_batches
+    tiny_path, tmp_path, lora, beta, generations, loss_type, micro_batches, cpu_head
 ):
-    trainer = build_trainer(tiny_path, tmp_path, lora, beta, generations, loss_type=loss_type)
+    # trl's default bf16 autocast computes both heads' products in bf16; trl's head then
+    # multiplies the gradient in fp32, `head_logprobs` in bf16 (as an autocast Linear's
+    # backward does, test_head_logprobs.py): compared in full precision, the paths agree.
+    precision = {"bf16": False} if cpu_head else {}
+    trainer = build_trainer(
+        tiny_path, tmp_path, lora, beta, generations, loss_type=loss_type, **precision
+    )
     vocab = trainer.model.config.vocab_size
     lengths = [
         [(3 * i + 2) % 6 + 1 for i in range(generations)],
@@ -277,7 +293,7 @@ def test_trainer_loss_and_every_gradient_match(
     ]
     trainer.current_gradient_accumulation_steps = micro_batches
     expected_loss, expected = loss_and_grads(trainer, batches, shared=False)
-    actual_loss, actual = loss_and_grads(trainer, batches, shared=True)
+    actual_loss, actual = loss_and_grads(trainer, batches, shared=True, cpu_head=cpu_head)
     torch.testing.assert_close(actual_loss, expected_loss, atol=1e-6, rtol=1e-6)
     if lora:
         assert all("lora_" in name for name in expected)
@@ -286,7 +302,8 @@ def test_trainer_loss_and_every_gradient_match(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lora", [True, False])
-def test_training_steps_end_to_end_match(tiny_path, tmp_path, monkeypatch, lora):
+@pytest.mark.parametrize("cpu_head", [False, True], ids=["trl-head", "cpu-head"])
+def test_training_steps_end_to_end_match(tiny_path, tmp_path, monkeypatch, lora, cpu_head):
     """Generation, old/ref log-probs (KL on), accumulation over split groups: same weights after."""
     calls = []
 
@@ -311,8 +328,10 @@ def test_training_steps_end_to_end_match(tiny_path, tmp_path, monkeypatch, lora)
             optim="sgd",
             learning_rate=0.5,
             logging_steps=1,
+            **({"bf16": False} if cpu_head else {}),  # see the loss and gradient test
         )
         trainer.shared_prefix = shared
+        trainer.cpu_head_logprobs = cpu_head and shared
         trainer.train()
         finals.append({n: p.detach().clone() for n, p in trainer.model.named_parameters()})
     # The reference over all 8 rows (no grad; LoRA: the same model with adapters off), then

@@ -96,6 +96,7 @@ MANIFEST_KEYS = (
     "temperature",
     "stop",
     "keep_stop",
+    "bf16",
 )
 
 
@@ -111,6 +112,7 @@ class RunManifest:
     temperature: float = 0.0
     stop: list[str] = field(default_factory=list)
     keep_stop: bool = False
+    bf16: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

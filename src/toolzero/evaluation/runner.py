@@ -133,12 +133,23 @@ def evaluate(
     if isinstance(model, str) and model.startswith(("http://", "https://")):
         backend = "openai"
     check_inputs(model, selected, opts, backend)
+    if settings.bf16 and backend != "hf":
+        raise BadInputError(
+            f"--bf16: for the hf backend only; the {backend} backend chooses its own dtype "
+            "(vLLM: bf16 on GPUs that have it); drop --bf16"
+        )
     writable_dir(out_dir)
     out = Path(out_dir)
     manifest = RunManifest(model=_model_label(model), backend=backend, **settings.to_dict())
     manifest.check_or_write(out)
     engine, tokenizer = make_backend(
-        model, backend, batch_size, progress=False, served_model=served_model, api_key=api_key
+        model,
+        backend,
+        batch_size,
+        progress=False,
+        served_model=served_model,
+        api_key=api_key,
+        bf16=settings.bf16,
     )
     mut = ModelUnderTest(engine, tokenizer, settings)
     started = time.time()

@@ -55,8 +55,9 @@ class Bf16WeightCopies:
         return copy
 
 
-def frozen_linears(model: Any) -> list[Any]:
-    """The `Linear` modules whose weight is fp32 and not trained."""
+def frozen_linears(model: Any, include_trained: bool = False) -> list[Any]:
+    """The `Linear` modules whose weight is fp32 and not trained (`include_trained`: every
+    fp32 `Linear`, for inference, where no weight changes)."""
     import torch
 
     return [
@@ -65,19 +66,23 @@ def frozen_linears(model: Any) -> list[Any]:
         if isinstance(m, torch.nn.Linear)
         and isinstance(m._parameters.get("weight"), torch.nn.Parameter)
         and m.weight.dtype == torch.float32
-        and not m.weight.requires_grad
+        and (include_trained or not m.weight.requires_grad)
     ]
 
 
 @contextmanager
-def frozen_weights_in_bf16(model: Any, copies: Bf16WeightCopies) -> Iterator[int]:
+def frozen_weights_in_bf16(
+    model: Any, copies: Bf16WeightCopies, include_trained: bool = False
+) -> Iterator[int]:
     """Within the block, `model`'s frozen fp32 `Linear` weights are bf16 copies; the
     original `Parameter` objects are back in place after, whatever happened inside.
     Yields how many weights were swapped. Use it only under bf16 autocast: outside it, an
-    fp32 input meets a bf16 weight and the product fails."""
+    fp32 input meets a bf16 weight and the product fails. `include_trained` swaps the
+    weights that require grad too: for evaluation, which updates nothing (in training
+    autocast already caches their casts, and they change every step)."""
     swapped: list[tuple[Any, Any]] = []
     try:
-        for module in frozen_linears(model):
+        for module in frozen_linears(model, include_trained):
             original = module._parameters["weight"]
             module._parameters["weight"] = copies.copy_of(original)
             swapped.append((module, original))

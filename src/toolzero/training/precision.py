@@ -35,6 +35,15 @@ logger = logging.getLogger(__name__)
 HALF_DTYPES = ("bfloat16", "float16")
 
 
+def on_cpu(recipe: Recipe) -> bool:
+    """The run computes on the CPU: `run.use_cpu` when set, else when no GPU is visible."""
+    if recipe.run.use_cpu is not None:
+        return recipe.run.use_cpu
+    import torch
+
+    return not torch.cuda.is_available()
+
+
 def weights_dtype(recipe: Recipe) -> str:
     """The dtype to load the policy in: `model.dtype`, or float32 when it is a 16-bit type
     and every weight is trained (LoRA off)."""

@@ -151,6 +151,10 @@ class GrpoSection:
     # torch.multinomial's exponential per vocabulary entry: same distribution, other
     # draws (training/sampling.py). Off: torch's sampler, for comparison.
     cdf_sampling: bool = True
+    # On CPU (with shared_prefix), the LM head's log-probs are computed from whole
+    # vocabulary rows in a few passes, the product in the compute dtype
+    # (training/head_logprobs.py). Off: trl's tiled ChunkedLogProbFunction, for comparison.
+    cpu_head_logprobs: bool = True
     # On CPU, glibc's malloc keeps freed memory for the next step's tensors instead of
     # handing it back to the kernel (fewer page faults; see training/allocator.py).
     keep_freed_memory: bool = True

@@ -99,7 +99,7 @@ def train(
         raise RecipeError(problems)
     start, cpu_start = time.monotonic(), cpu_seconds()
     if recipe.grpo.keep_freed_memory:
-        from toolzero.training.trainer import on_cpu
+        from toolzero.training.precision import on_cpu
 
         if on_cpu(recipe):
             logger.info(keep_freed_memory())

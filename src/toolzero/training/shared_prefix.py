@@ -129,6 +129,7 @@ def shared_prefix_logps(
     compute_entropy: bool = False,
     cast_lm_head_to_fp32: bool = False,
     score_mask: torch.Tensor | None = None,
+    cpu_head: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Per-token log-probs `[B, logits_to_keep]` of the completion tokens (and entropies).
 
@@ -139,7 +140,8 @@ def shared_prefix_logps(
     DistributedDataParallel; check `unsupported_reason(model)` first. `score_mask`
     (`[B, logits_to_keep]`, optional): completion positions whose log-prob is not needed
     (0: a multi-turn episode's environment tokens, masked out of the loss) skip the LM
-    head and get log-prob 0, like padding.
+    head and get log-prob 0, like padding. `cpu_head`: on a CPU the LM head's log-probs
+    come from `head_logprobs` (same values, far fewer passes over the logits).
     """
     prompt_length = input_ids.size(1) - logits_to_keep
     if prompt_length < 1 or logits_to_keep < 1:
@@ -148,7 +150,9 @@ def shared_prefix_logps(
             f"{input_ids.size(1)} columns with logits_to_keep={logits_to_keep}"
         )
     install_shared_prefix_forward(causal_lm(model))
-    request = SharedPrefixRequest(prompt_length, temperature, compute_entropy, cast_lm_head_to_fp32)
+    request = SharedPrefixRequest(
+        prompt_length, temperature, compute_entropy, cast_lm_head_to_fp32, cpu_head
+    )
     batch_size = batch_size or input_ids.size(0)
     logps, entropies = [], []
     for start in range(0, input_ids.size(0), batch_size):
@@ -172,6 +176,7 @@ class SharedPrefixMixin:
     """
 
     shared_prefix: bool = True
+    cpu_head_logprobs: bool = False  # on a CPU, the LM head through `head_logprobs`
 
     def _compute_loss(self, model, inputs):  # type: ignore[no-untyped-def]
         # The loss scores model tokens only (`tool_mask`: 0 on a multi-turn episode's
@@ -219,6 +224,7 @@ class SharedPrefixMixin:
                 compute_entropy=compute_entropy,
                 cast_lm_head_to_fp32=self.args.cast_lm_head_to_fp32,  # type: ignore[attr-defined]
                 score_mask=self.score_mask_for(input_ids, logits_to_keep),
+                cpu_head=self.cpu_head_logprobs,
             )
         return logps, entropies, None
 

@@ -22,6 +22,7 @@ from transformers.utils import ModelOutput
 from trl.kernels.chunked_logprob import ChunkedLogProbFunction
 from trl.trainer.utils import _CHUNKED_LOGPROB_CHUNK_SIZE
 
+from toolzero.training.head_logprobs import head_logprobs
 from toolzero.training.shared_prefix_cache import (
     cache_through_checkpoints,
     recording_cache,
@@ -83,6 +84,9 @@ class SharedPrefixRequest:
     temperature: float = 1.0
     compute_entropy: bool = False
     cast_lm_head_to_fp32: bool = False
+    # On a CPU, the LM head's log-probs come from `head_logprobs` (full-vocabulary rows,
+    # few passes) instead of trl's tiled `ChunkedLogProbFunction` (its torch fallback).
+    cpu_head: bool = False
     # [B, completion columns]: 0 where a completion token is not scored (the environment's
     # tokens in a multi-turn episode, masked out of the loss): the LM head skips them.
     score_mask: torch.Tensor | None = field(default=None, compare=False)
@@ -117,17 +121,29 @@ def completion_logps(
         autocast = torch.autocast(states.device.type, enabled=False)
     outputs = ("log_probs", "entropy") if request.compute_entropy else ("log_probs",)
     with autocast:
-        logps, entropy, *_ = ChunkedLogProbFunction.apply(
-            states,
-            head.weight,
-            head.bias,
-            targets.to(head.weight.device)[mask],
-            request.temperature,
-            _CHUNKED_LOGPROB_CHUNK_SIZE,
-            softcap,
-            scale,
-            outputs,
-        )
+        if request.cpu_head and states.device.type == "cpu":
+            logps, entropy = head_logprobs(
+                states,
+                head.weight,
+                head.bias,
+                targets.to(head.weight.device)[mask],
+                request.temperature,
+                softcap,
+                scale,
+                request.compute_entropy,
+            )
+        else:
+            logps, entropy, *_ = ChunkedLogProbFunction.apply(
+                states,
+                head.weight,
+                head.bias,
+                targets.to(head.weight.device)[mask],
+                request.temperature,
+                _CHUNKED_LOGPROB_CHUNK_SIZE,
+                softcap,
+                scale,
+                outputs,
+            )
     # masked_scatter keeps an all-padding batch connected to the graph (a zero gradient).
     logps = logps.new_zeros(mask.shape).masked_scatter(mask, logps)
     if entropy is not None:

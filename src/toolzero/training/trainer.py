@@ -30,7 +30,7 @@ from trl import GRPOConfig, GRPOTrainer
 
 from toolzero import run_folder
 from toolzero.training.bf16_weights import Bf16WeightCopies, frozen_weights_in_bf16
-from toolzero.training.precision import compute_precision, weights_dtype
+from toolzero.training.precision import compute_precision, on_cpu, weights_dtype
 from toolzero.training.recipe import Recipe
 from toolzero.training.sampling import categorical_multinomial
 from toolzero.training.shared_prefix import SharedPrefixMixin
@@ -237,14 +237,6 @@ def checkpointing_field() -> str:
     return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
 
 
-def on_cpu(recipe: Recipe) -> bool:
-    if recipe.run.use_cpu is not None:
-        return recipe.run.use_cpu
-    import torch
-
-    return not torch.cuda.is_available()
-
-
 def build_grpo_config(
     recipe: Recipe, run_dir: Path, steps: int, has_eval: bool, stop_ids: list[int] | None = None
 ) -> GRPOConfig:
@@ -398,5 +390,6 @@ def build_trainer(
     trainer.shared_prefix_generation = recipe.grpo.shared_prefix_generation
     trainer.bf16_generation_weights = recipe.grpo.bf16_generation_weights
     trainer.cdf_sampling = recipe.grpo.cdf_sampling
+    trainer.cpu_head_logprobs = recipe.grpo.cpu_head_logprobs
     trainer.turn_credit = recipe.environment.turn_credit
     return trainer

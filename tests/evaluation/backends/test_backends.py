@@ -47,6 +47,33 @@ def _prompts(tokenizer):
     ]
 
 
+def test_hf_bf16_generates_what_autocast_generates_from_bf16_weights(tiny_model_path):
+    """`bf16=True`: autocast's tokens (the weight copies are its own rounding), every
+    `Linear` multiplying bf16 weights during generation, the fp32 weights back after."""
+    import torch
+
+    from toolzero.models import load_model_and_tokenizer
+
+    model, tokenizer = load_model_and_tokenizer(str(tiny_model_path))  # weights require grad
+    prompts = _prompts(tokenizer)
+    seen: set[torch.dtype] = set()
+    hooks = [
+        m.register_forward_pre_hook(lambda mod, args: seen.add(mod.weight.dtype))
+        for m in model.modules()
+        if isinstance(m, torch.nn.Linear)
+    ]
+    backend = HFBackend(model, tokenizer, batch_size=2, progress=False, bf16=True)
+    answers = backend.generate(prompts, 10)
+    for hook in hooks:
+        hook.remove()
+    assert seen == {torch.bfloat16}
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    plain = HFBackend(model, tokenizer, batch_size=2, progress=False)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert plain.generate(prompts, 10) == answers
+    assert backend.generate(prompts, 10) == answers  # the kept copies give the same again
+
+
 def test_hf_batched_equals_one_by_one_and_excludes_prompt(tiny):
     model, tokenizer = tiny
     prompts = _prompts(tokenizer)

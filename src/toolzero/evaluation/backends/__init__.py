@@ -40,12 +40,14 @@ def make_backend(
     progress: bool = True,
     served_model: str | None = None,
     api_key: str | None = None,
+    bf16: bool = False,
 ) -> tuple[GenerationBackend, Any]:
     """Build (backend, tokenizer-like object for `render_prompt`).
 
     `model` is a (model, tokenizer) pair, a model name or path (`hf`, `vllm`), or a base
     URL (`openai`). For `openai` the returned tokenizer encodes chat messages for the
-    chat endpoint (see `openai.chat_prompt_encoder`).
+    chat endpoint (see `openai.chat_prompt_encoder`). `bf16`: the hf backend computes in
+    bf16 mixed precision (see `HFBackend`); the others choose their own dtype.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
@@ -58,14 +60,14 @@ def make_backend(
         if backend != "hf":
             raise ValueError("an in-memory (model, tokenizer) pair needs the hf backend")
         hf_model, tokenizer = model
-        return HFBackend(hf_model, tokenizer, batch_size, progress), tokenizer
+        return HFBackend(hf_model, tokenizer, batch_size, progress, bf16), tokenizer
     from toolzero.evaluation.backends.model_paths import load_for_generation, merged_checkpoint
 
     if backend == "vllm":
         engine = VLLMBackend(merged_checkpoint(model), progress=progress)
         return engine, engine.tokenizer
     hf_model, tokenizer = load_for_generation(model)
-    return HFBackend(hf_model, tokenizer, batch_size, progress), tokenizer
+    return HFBackend(hf_model, tokenizer, batch_size, progress, bf16), tokenizer
 
 
 __all__ = [
