@@ -153,12 +153,13 @@ def test_a_tiny_grpo_step_computes_in_bf16_only_where_the_cpu_has_it(
     assert trainer.args.bf16 is (compute == torch.bfloat16)
     # no-grad forwards (generation) and grad forwards (the loss) both ran, in `compute`
     assert seen == {(False, compute), (True, compute)}
-    # generation (no grad) multiplied bf16 copies of the frozen weights, not fp32 ones
-    # cast per token; the loss forward (grad) sees the fp32 originals, back in place
+    # generation (no grad) and the loss forward (grad) multiplied bf16 copies of the
+    # frozen weights, not fp32 ones cast per call; after the step the fp32 originals are
+    # back in place
     no_grad_weights = {dtype for grad, dtype in frozen if not grad}
     assert no_grad_weights >= ({torch.bfloat16} if flags else {torch.float32})
     assert flags or no_grad_weights == {torch.float32}
-    assert {dtype for grad, dtype in frozen if grad} == {torch.float32}
+    assert {dtype for grad, dtype in frozen if grad} == {compute}
     assert {p.dtype for p in trainer.model.parameters()} == {torch.float32}
     assert names and all("lora_" in n for n in names)  # only the adapters train
     assert weights == {torch.float32}  # base and adapters

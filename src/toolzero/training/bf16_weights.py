@@ -18,6 +18,10 @@ kept between calls (frozen weights do not change) and made again if a weight did
 and the embedding it shares a tensor with stays fp32 (an embedding lookup is no product:
 autocast leaves it in fp32, and so does this).
 
+The loss's shared-prefix forward reads the same copies (`ToolzeroGRPOTrainer.
+loss_forward_weights`): autocast casts frozen weights there once per forward, the
+168M-weight head included; the backward multiplies the bf16 tensors the forward saved.
+
 Recipe switch: `grpo.bf16_generation_weights` (on by default; used only when the run
 computes in bf16 on a CPU: see `ToolzeroGRPOTrainer.generation_precision`).
 """

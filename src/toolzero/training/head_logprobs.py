@@ -13,8 +13,9 @@ quickstart (16 completions, 2-core CPU with AVX-512 BF16, 2026-12-03) that head 
 `HeadLogProbs` computes the same quantities from whole vocabulary rows, a chunk of
 tokens at a time (`TOKEN_CHUNK_ELEMENTS` logits per chunk bound the memory):
 
-- forward: one product (bf16 under autocast, as the rest of the model), `logsumexp`,
-  a gather of the targets, and for the entropy one `exp` and a row-wise dot product;
+- forward: one product (bf16 under autocast, as the rest of the model), a log-sum-exp
+  (`amax`, one `exp` into a kept buffer, a sum), a gather of the targets, and for the
+  entropy one multiply and a sum;
 - backward: the product again (nothing of size tokens x vocabulary is kept between the
   passes), then the softmax gradient in place (`exp`, one multiply, the target
   entries added back), and one product each for the hidden states' (and, when trained,
@@ -152,8 +153,7 @@ class HeadLogProbs(torch.autograd.Function):
             log_z[rows] = lz
             logps[rows] = z.gather(1, targets[rows].unsqueeze(1)).squeeze(1) - lz
             if entropy is not None:  # H = log Z - sum_j p_j z_j, p_j = e_j / total
-                dot = torch.bmm(e.unsqueeze(1), z.unsqueeze(2)).view(-1)
-                entropy[rows] = lz - dot / total
+                entropy[rows] = lz - e.mul_(z).sum(dim=1) / total
         ctx.save_for_backward(hidden, weight, bias, targets, log_z, entropy)
         ctx.settings = (compute, softcap, scale, inv_t)
         return logps, entropy

@@ -143,9 +143,9 @@ class GrpoSection:
     # Prefill each prompt once per group in generation, then decode the group together
     # (transformers path; vLLM keeps its own). Off: TRL's generation exactly.
     shared_prefix_generation: bool = True
-    # With bf16 compute on a CPU, generation reads bf16 copies of the frozen matrices
-    # (same products; autocast would cast them again for every token: bf16_weights.py).
-    # Off: autocast casts them, for comparison.
+    # With bf16 compute on a CPU, generation and the shared-prefix log-prob forward read
+    # bf16 copies of the frozen matrices (same products; autocast would cast them again
+    # for every token and every forward: bf16_weights.py). Off: autocast casts them.
     bf16_generation_weights: bool = True
     # On CPU (transformers path), sampled tokens are drawn by inverse CDF instead of
     # torch.multinomial's exponential per vocabulary entry: same distribution, other

@@ -44,6 +44,7 @@ memory: benchmarks/shared_prefix.py and docs/performance.md.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -213,7 +214,7 @@ class SharedPrefixMixin:
                 compute_aux_loss=compute_aux_loss,
                 **multimodal,
             )
-        with self.accelerator.autocast():  # type: ignore[attr-defined]
+        with self.accelerator.autocast(), self.loss_forward_weights():  # type: ignore[attr-defined]
             logps, entropies = shared_prefix_logps(
                 model,
                 input_ids,
@@ -227,6 +228,11 @@ class SharedPrefixMixin:
                 cpu_head=self.cpu_head_logprobs,
             )
         return logps, entropies, None
+
+    def loss_forward_weights(self) -> AbstractContextManager[Any]:
+        """A context for the log-prob forward's weights (none here; the trainer reads bf16
+        copies of the frozen matrices there on a CPU, see `bf16_weights`)."""
+        return nullcontext()
 
     def score_mask_for(self, input_ids: torch.Tensor, logits_to_keep: int) -> torch.Tensor | None:
         """The loss's environment-token mask while `_compute_loss` runs on this batch."""

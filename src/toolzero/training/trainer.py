@@ -163,6 +163,18 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
             stack.enter_context(frozen_weights_in_bf16(model, self.bf16_copies))
         return stack
 
+    def loss_forward_weights(self) -> AbstractContextManager[Any]:
+        """The shared-prefix log-prob forward reads the same bf16 copies of the frozen
+        matrices as generation (on a CPU under bf16): autocast would cast each again in
+        every forward, the 168M-weight tied LM head included. The same products (the copy
+        is autocast's rounding); the backward multiplies the copies autocast saved."""
+        if not self.bf16_weights_apply():
+            return nullcontext()
+        if self.bf16_copies is None:
+            self.bf16_copies = Bf16WeightCopies()
+        model = self.accelerator.unwrap_model(self.model)
+        return frozen_weights_in_bf16(model, self.bf16_copies)
+
     def generates_with_transformers(self) -> bool:
         """Generation calls transformers' `generate` (not vLLM or continuous batching)."""
         return not (self.use_vllm or self.use_transformers_continuous_batching)
