@@ -138,6 +138,9 @@ def train(
     )
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     uninstall_stop_strings(model)  # later generate() calls (evaluation) behave as before
+    from toolzero.training.head_logprobs import WORKSPACE
+
+    WORKSPACE.clear()  # the LM head's kept buffers (~1.3 GB for Gemma-3's vocabulary)
     final, trained = save_final_model(trainer, recipe, run_dir, tokenizer)
     wall = time.monotonic() - start
     _update_status(
