@@ -156,11 +156,7 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
             return nullcontext()
         stack = ExitStack()
         stack.enter_context(self.accelerator.autocast())
-        if self.bf16_weights_apply():
-            if self.bf16_copies is None:
-                self.bf16_copies = Bf16WeightCopies()
-            model = self.accelerator.unwrap_model(self.model)
-            stack.enter_context(frozen_weights_in_bf16(model, self.bf16_copies))
+        stack.enter_context(self.frozen_weight_copies())
         return stack
 
     def loss_forward_weights(self) -> AbstractContextManager[Any]:
@@ -168,6 +164,11 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
         matrices as generation (on a CPU under bf16): autocast would cast each again in
         every forward, the 168M-weight tied LM head included. The same products (the copy
         is autocast's rounding); the backward multiplies the copies autocast saved."""
+        return self.frozen_weight_copies()
+
+    def frozen_weight_copies(self) -> AbstractContextManager[Any]:
+        """The frozen matrices swapped for their kept bf16 copies where
+        `bf16_weights_apply()`; else nothing."""
         if not self.bf16_weights_apply():
             return nullcontext()
         if self.bf16_copies is None:
