@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 RECIPE_FILE = "recipe.yaml"
 METRICS_FILE = "metrics.jsonl"
 EVAL_METRICS_FILE = "eval_metrics.jsonl"
+SAMPLES_FILE = "samples.jsonl"  # training completions with their rewards (run.samples_steps)
 STATUS_FILE = "run.json"
 CHECKPOINTS_DIR = "checkpoints"
 FINAL_DIR = "final"
@@ -132,9 +133,17 @@ def append_metrics_row(path: Path, row: dict[str, Any]) -> None:
         f.flush()
 
 
+def append_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Append rows and flush (as `append_metrics_row`, several at once)."""
+    with path.open("a", encoding="utf-8") as f:
+        f.write("".join(json.dumps(row) + "\n" for row in rows))
+        f.flush()
+
+
 def truncate_metrics(run_dir: str | Path, last_step: int) -> int:
-    """Keep only rows with step <= last_step (a resume restarts there). Returns rows kept."""
-    for path in (metrics_path(run_dir), eval_metrics_path(run_dir)):
+    """Keep only rows with step <= last_step (a resume restarts there), in the metrics and
+    samples files. Returns the metrics rows kept."""
+    for path in (metrics_path(run_dir), eval_metrics_path(run_dir), samples_path(run_dir)):
         if not path.exists():
             continue
         rows = [r for r in read_metrics(path) if r.get("step", 0) <= last_step]
@@ -155,6 +164,10 @@ def metrics_path(run_dir: str | Path) -> Path:
 
 def eval_metrics_path(run_dir: str | Path) -> Path:
     return Path(run_dir) / EVAL_METRICS_FILE
+
+
+def samples_path(run_dir: str | Path) -> Path:
+    return Path(run_dir) / SAMPLES_FILE
 
 
 def checkpoints_dir(run_dir: str | Path) -> Path:

@@ -285,3 +285,39 @@ def test_an_undefined_metric_is_a_dash_and_says_why(tmp_path: Path) -> None:
     rows = generate_report([run]).read_text().splitlines()
     assert "| hammer/sealtool/api_f1 (%) | — | 50.0 | — |" in rows
     assert "—: not defined (a zero denominator, e.g. no call predicted at all)." in rows
+
+
+def test_report_shows_what_the_model_wrote_at_the_first_and_last_sampled_steps(
+    tmp_path: Path,
+) -> None:
+    run = write_run(tmp_path / "s", {"format": [0.0, 0.5, 1.0]})
+
+    def row(step: int, prompt: str, completion: str, fmt: float, adv: float) -> str:
+        return json.dumps(
+            {"step": step, "prompt": prompt, "completion": completion,
+             "rewards": {"format": fmt, "grounding": 1.0}, "advantage": adv}
+        ) + "\n"
+
+    lines = [
+        row(1, "Tools: ...\nUser: Is 7 prime?", "<think> a|b </think>\nno", 0.0, -0.5),
+        row(1, "Tools: ...\nUser: Is 7 prime?", "<think> `x` </think>", 0.5, 0.5),
+        row(1, "Tools: ...\nUser: Time in Oslo?", "<think></think>", 0.5, 0.0),
+        row(2, "User: Is 7 prime?", "middle step", 1.0, 0.0),
+        row(3, "User: Is 9 prime?", "<tool_call>", 1.0, 0.0),
+        row(3, "User: Is 9 prime?", "<tool_call>", 1.0, 0.0),
+        '{"step": 3, "prompt": "torn',  # a killed run's last line
+    ]
+    (run / "samples.jsonl").write_text("".join(lines))
+    text = generate_report([run]).read_text()
+    assert "## What the model wrote" in text
+    assert "**Step 1**: 3 distinct of 3 completions" in text
+    assert "**Step 3**: 1 distinct of 2 completions" in text
+    assert "middle step" not in text  # only the first and the last step
+    assert "`User: Is 7 prime?`" in text  # the request: the prompt's last line
+    # one table row per completion of the first prompt, the total over components;
+    # newlines shown as ⏎, pipes escaped, backticks replaced: the table stays one row each
+    assert "| 1.00 | -0.500 | `<think> a\\|b </think> ⏎ no` |" in text
+    assert "| 1.50 | 0.500 | `<think> 'x' </think>` |" in text
+    assert "Time in Oslo" not in text
+    overlay = generate_report([run, write_run(tmp_path / "t", {"format": [0.0]})], tmp_path / "o")
+    assert "What the model wrote" not in overlay.read_text()  # one run's view only

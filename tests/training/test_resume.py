@@ -101,6 +101,12 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tiny_model: Path, tmp_
     for g, w in zip(got, want, strict=True):
         for key in [*COMPARED, *(k for k in w if k.startswith("schedule/"))]:
             assert g.get(key) == pytest.approx(w.get(key), rel=1e-4, abs=1e-6), (g["step"], key)
+    # samples.jsonl too: the steps redone after the checkpoint replace what the kill left.
+    got_samples, want_samples = read_metrics(killed / "samples.jsonl"), read_metrics(
+        whole / "samples.jsonl"
+    )
+    assert [s["step"] for s in got_samples] == [s["step"] for s in want_samples]
+    assert [s["completion"] for s in got_samples] == [s["completion"] for s in want_samples]
 
 
 @pytest.mark.slow

@@ -156,3 +156,43 @@ def test_a_started_run_folder_is_not_overwritten(tiny_model: Path, tmp_path: Pat
     run_tiny(tiny_model, out, **{"grpo.max_steps": 1})
     with pytest.raises(RecipeError, match="--resume"):
         run_tiny(tiny_model, out, **{"grpo.max_steps": 1})
+
+
+def test_samples_file_holds_each_completion_with_the_rewards_the_metrics_averaged(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    result = run_tiny(
+        tiny_model,
+        tmp_path / "run",
+        **{"reward.preset": "toolzero", "grpo.num_generations": 3, "run.save_steps": 10},
+    )
+    samples = [json.loads(line) for line in (result.run_dir / "samples.jsonl").open()]
+    metrics = read_metrics(result.run_dir / "metrics.jsonl")
+    names = get_preset("toolzero").component_names
+    assert [s["step"] for s in samples] == [1] * 6 + [2] * 6  # 2 prompts x 3, each step
+    for row in metrics:
+        step = [s for s in samples if s["step"] == row["step"]]
+        for name in names:
+            mean = sum(s["rewards"][name] for s in step) / len(step)
+            assert mean == pytest.approx(row[f"rewards/{name}"], abs=1e-3), (row["step"], name)
+        # GRPO's advantages are centred within each group of one prompt's completions.
+        for g in range(2):
+            group = step[3 * g : 3 * g + 3]
+            assert len({s["prompt"] for s in group}) == 1
+            assert sum(s["advantage"] for s in group) == pytest.approx(0.0, abs=1e-3)
+    assert all(s["completion"].startswith("<think>") for s in samples)  # the prefill, as scored
+    assert all("User:" in s["prompt"] for s in samples)  # the request is in the kept tail
+
+
+def test_samples_steps_spaces_the_samples_and_zero_turns_them_off(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    every_other = run_tiny(
+        tiny_model,
+        tmp_path / "a",
+        **{"grpo.max_steps": 3, "run.samples_steps": 2, "run.save_steps": 10},
+    )
+    lines = (every_other.run_dir / "samples.jsonl").read_text().splitlines()
+    assert sorted({json.loads(line)["step"] for line in lines}) == [1, 3]
+    off = run_tiny(tiny_model, tmp_path / "b", **{"run.samples_steps": 0, "run.save_steps": 10})
+    assert not (off.run_dir / "samples.jsonl").exists()

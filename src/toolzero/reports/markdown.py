@@ -220,6 +220,53 @@ def run_facts(run: RunData) -> list[str]:
     return facts
 
 
+SAMPLES_SHOWN = 8  # completions of one prompt shown per step
+SAMPLE_CHARS = 240
+
+
+def samples_section(run: RunData) -> list[str]:
+    """What the model wrote at the first and the last sampled step: the completions of
+    the step's first prompt with their total reward and advantage, and how many of the
+    step's completions were distinct (all alike: the group has nothing left to learn from).
+    """
+    if not run.samples:
+        return []
+    lines = [f"## What the model wrote: {run.name} (first and last sampled steps)"]
+    for step, rows in sorted(run.samples.items()):
+        prompt = rows[0].get("prompt", "")
+        group = [r for r in rows if r.get("prompt") == prompt][:SAMPLES_SHOWN]
+        distinct = len({r.get("completion") for r in rows})
+        request = _one_line(prompt.strip().splitlines()[-1] if prompt.strip() else "")
+        lines += [
+            "",
+            f"**Step {step}**: {distinct} distinct of {len(rows)} completions. "
+            f"The first prompt ends: `{_code(request, 160)}`",
+            "",
+            "| total reward | advantage | completion |",
+            "| --- | --- | --- |",
+        ]
+        for row in group:
+            rewards = row.get("rewards") or {}
+            total = sum(v for v in rewards.values() if isinstance(v, int | float))
+            lines.append(
+                f"| {total:.2f} | {_fmt(row.get('advantage'))} | "
+                f"`{_code(row.get('completion', ''), SAMPLE_CHARS)}` |"
+            )
+    return lines
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "").replace("\n", " ⏎ ")
+
+
+def _code(text: str, limit: int) -> str:
+    """Text for a code span inside a table cell: one line, no backticks, pipes escaped."""
+    text = _one_line(str(text)).replace("`", "'")
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("|", "\\|")
+
+
 def write_report(runs: Sequence[RunData], plots: dict[str, list[Path]], path: str | Path) -> Path:
     """Write the markdown report; plot links are relative to the report's folder.
 
@@ -239,6 +286,8 @@ def write_report(runs: Sequence[RunData], plots: dict[str, list[Path]], path: st
     for run in runs:
         lines += run_facts(run)
     lines += ["", "## Rewards (mean of the first and last logged steps)", "", *reward_table(runs)]
+    if len(runs) == 1 and runs[0].samples:
+        lines += ["", *samples_section(runs[0])]
     for section, title_text in (
         ("rewards", "Reward components"),
         ("schedule", "Reward schedule in force"),

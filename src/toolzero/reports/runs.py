@@ -7,6 +7,7 @@ optional and shown when present. `toolzero.run_folder` names the files.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ class RunData:
     recipe: dict[str, Any] = field(default_factory=dict)
     status: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)  # {"before": {...}, "after": {...}}
+    # samples.jsonl rows of the first and the last step it holds: {step: rows}
+    samples: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
     def reward_components(self) -> list[str]:
         """Component names in first-seen order, `total` last."""
@@ -82,7 +85,37 @@ def load_run(path: str | Path) -> RunData:
         recipe=_read_yaml(run_folder.recipe_path(path)),
         status=run_folder.read_status(path),
         evaluation=run_folder.read_evaluation(path),
+        samples=first_and_last_samples(run_folder.samples_path(path)),
     )
+
+
+def first_and_last_samples(path: Path) -> dict[int, list[dict[str, Any]]]:
+    """The rows of the first and the last step in a samples file (empty when absent).
+
+    Read line by line, keeping two steps: a long run's file can be large."""
+    if not path.exists():
+        return {}
+    first: list[dict[str, Any]] = []
+    last: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a torn last line (a killed run)
+            step = row.get("step") if isinstance(row, dict) else None
+            if not isinstance(step, int):
+                continue
+            if not first or step == first[0]["step"]:
+                first.append(row)
+            elif last and step == last[0]["step"]:
+                last.append(row)
+            else:
+                last = [row]
+    out = {first[0]["step"]: first} if first else {}
+    if last:
+        out[last[0]["step"]] = last
+    return out
 
 
 def start_end(values: list[float], window: int | None = None) -> tuple[float, float]:

@@ -169,6 +169,10 @@ class RunSection:
     save_total_limit: int | None = 2
     eval_steps: int | None = None
     logging_steps: int = 1
+    # Every N steps, the step's completions with their reward components and advantages
+    # go to samples.jsonl in the run folder (what the model wrote, not just the means);
+    # 0 turns it off.
+    samples_steps: int = 1
     report_to: list[str] = field(default_factory=lambda: ["none"])
     use_cpu: bool | None = None  # None: on CPU when no accelerator is present
     # False skips the checks of this machine (CUDA, driver, vllm/deepspeed/logger packages):

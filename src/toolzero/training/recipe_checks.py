@@ -263,6 +263,7 @@ def _check_run(recipe: Recipe) -> list[str]:
     out += _positive("run.eval_steps", r.eval_steps) + _positive(
         "run.save_total_limit", r.save_total_limit
     )
+    out += _positive("run.samples_steps", r.samples_steps, allow_zero=True)
     for target in r.report_to:
         out += _choice("run.report_to", target, REPORT_TO)
     if not r.output_dir.strip():

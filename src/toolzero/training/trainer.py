@@ -32,6 +32,7 @@ from toolzero import run_folder
 from toolzero.training.bf16_weights import Bf16WeightCopies, frozen_weights_in_bf16
 from toolzero.training.precision import compute_precision, on_cpu, weights_dtype
 from toolzero.training.recipe import Recipe
+from toolzero.training.samples_file import sample_rows
 from toolzero.training.sampling import categorical_multinomial
 from toolzero.training.shared_prefix import SharedPrefixMixin
 from toolzero.training.shared_prefix_generation import SharedPrefixGenerationMixin
@@ -107,6 +108,9 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
     bf16_generation_weights: bool = True  # frozen matrices as bf16 copies (`bf16_weights`)
     bf16_copies: Bf16WeightCopies | None = None
     cdf_sampling: bool = True  # draw tokens by inverse CDF on CPU (`sampling`)
+    samples_path: Path | None = None  # samples.jsonl (`samples_file`); None: not written
+    samples_steps: int = 1
+    samples_prefill: str = ""
 
     def _generate_and_score_completions(self, inputs):  # type: ignore[no-untyped-def]
         # trl 1.16 hands a `rollout_func` the prompts only; a multi-turn rollout also needs
@@ -116,6 +120,7 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
             output = super()._generate_and_score_completions(inputs)
         finally:
             self.rollout_rows = None
+        self.write_samples(len(inputs) * self.accelerator.num_processes)
         if self.turn_credit and "tool_mask" in output and "episode" in inputs[0]:
             output["advantages"] = self.per_turn_advantages(inputs, output)
         return output
@@ -140,6 +145,29 @@ class ToolzeroGRPOTrainer(SharedPrefixMixin, SharedPrefixGenerationMixin, GRPOTr
         start = self.accelerator.process_index * len(rows)
         mine = advantages[start : start + len(rows)]
         return per_token_advantages(output["advantages"], mine, output["tool_mask"], self.turn_credit)
+
+    def write_samples(self, count: int) -> None:
+        """Append the completions just scored (the last `count` of TRL's logs, gathered
+        from every process) to `samples.jsonl`, every `samples_steps` training steps."""
+        step = self.state.global_step + 1  # the step these completions train
+        if (
+            self.samples_path is None
+            or not self.samples_steps
+            or not self.model.training
+            or not self.accelerator.is_main_process
+            or (step - 1) % self.samples_steps
+        ):
+            return
+        logs = self._logs
+        rows = sample_rows(
+            step,
+            list(logs["prompt"])[-count:],
+            list(logs["completion"])[-count:],
+            {name: list(values)[-count:] for name, values in logs["rewards"].items()},
+            list(logs["advantages"])[-count:],
+            prefill=self.samples_prefill,
+        )
+        run_folder.append_rows(self.samples_path, rows)
 
     def generation_precision(self) -> AbstractContextManager[Any]:
         """The mixed-precision context for transformers' `generate`, as for the forward.
@@ -405,4 +433,8 @@ def build_trainer(
     trainer.cdf_sampling = recipe.grpo.cdf_sampling
     trainer.cpu_head_logprobs = recipe.grpo.cpu_head_logprobs
     trainer.turn_credit = recipe.environment.turn_credit
+    if recipe.run.samples_steps:
+        trainer.samples_path = run_folder.samples_path(run_dir)
+        trainer.samples_steps = recipe.run.samples_steps
+        trainer.samples_prefill = recipe.model.prefill
     return trainer
