@@ -291,6 +291,8 @@ def test_report_shows_what_the_model_wrote_at_the_first_and_last_sampled_steps(
     tmp_path: Path,
 ) -> None:
     run = write_run(tmp_path / "s", {"format": [0.0, 0.5, 1.0]})
+    # as TRL passes it: the chat template's markers and the prefill after the request
+    P7 = "Tools: ...<start_of_turn>user\nUser: Is 7 prime?<end_of_turn>\n<start_of_turn>model\n<think>"
 
     def row(step: int, prompt: str, completion: str, fmt: float, adv: float) -> str:
         return json.dumps(
@@ -299,8 +301,8 @@ def test_report_shows_what_the_model_wrote_at_the_first_and_last_sampled_steps(
         ) + "\n"
 
     lines = [
-        row(1, "Tools: ...\nUser: Is 7 prime?", "<think> a|b </think>\nno", 0.0, -0.5),
-        row(1, "Tools: ...\nUser: Is 7 prime?", "<think> `x` </think>", 0.5, 0.5),
+        row(1, P7, "<think> a|b </think>\nno", 0.0, -0.5),
+        row(1, P7, "<think> `x` </think>", 0.5, 0.5),
         row(1, "Tools: ...\nUser: Time in Oslo?", "<think></think>", 0.5, 0.0),
         row(2, "User: Is 7 prime?", "middle step", 1.0, 0.0),
         row(3, "User: Is 9 prime?", "<tool_call>", 1.0, 0.0),
@@ -313,7 +315,7 @@ def test_report_shows_what_the_model_wrote_at_the_first_and_last_sampled_steps(
     assert "**Step 1**: 3 distinct of 3 completions" in text
     assert "**Step 3**: 1 distinct of 2 completions" in text
     assert "middle step" not in text  # only the first and the last step
-    assert "`User: Is 7 prime?`" in text  # the request: the prompt's last line
+    assert "request: `User: Is 7 prime?`" in text  # its User: line, without chat markers
     # one table row per completion of the first prompt, the total over components;
     # newlines shown as ⏎, pipes escaped, backticks replaced: the table stays one row each
     assert "| 1.00 | -0.500 | `<think> a\\|b </think> ⏎ no` |" in text

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from toolzero.protocol import compact_format
 from toolzero.rewards.presets import RewardPreset
 from toolzero.run_folder import read_metrics
 from toolzero.training.metrics import MetricsWriter
@@ -48,17 +47,8 @@ SETTINGS = {
     "grpo.cdf_sampling": "false",
     "grpo.num_generations": 2,
     "grpo.max_completion_length": 12,
-    "grpo.learning_rate": 2e-4,  # the quickstart's rate at the recording
     "run.save_steps": 10,
 }
-# The compact prompt's one worked example at the recording (five since 2026-12-04): the
-# prompt decides what the model generates, and the recording is of those completions.
-RECORDED_EXAMPLE = (
-    "Tools:\n- get_sunrise(city: string) - Sunrise time in a city.\n"
-    "User: When does the sun rise in Oslo?\n"
-    "<think> get_sunrise gives the sunrise time in a city. </think>\n<tool_call>\n"
-    '{"name": "get_sunrise", "parameters": {"city": "Oslo"}}\n</tool_call>'
-)
 LOGGED = ("rewards/", "reward", "reward_std", "frac_reward_zero_std", "schedule/")
 CLOCK = ("time_s", "step_time_s", "tokens_per_s", "timing/")  # wall-clock, not compared
 
@@ -84,7 +74,6 @@ def run_and_collect(model: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> 
             scored.append([step, completion, reference])
         return score(self, completion, reference, step, total_steps, tools)
 
-    monkeypatch.setattr(compact_format, "WORKED_EXAMPLES", (RECORDED_EXAMPLE,))
     monkeypatch.setattr(MetricsWriter, "on_log", keep_logs)
     monkeypatch.setattr(RewardPreset, "score", keep_scored)
     result = train(load_recipe(QUICKSTART, tiny_overrides(model, out, **SETTINGS)))

@@ -5,9 +5,8 @@ ToolRL's own system prompt is ~400 tokens before the first tool; a small base mo
 sampled completions had ToolRL's full answer shape under it. `compact`
 keeps the same *answer* format, so every reward preset scores it unchanged, but the prompt
 is a few lines: one sentence of instructions, one worked example with its own tool list
-(one of several, the same for a given task; for an environment's multi-turn task, the
-episode example carried on to its tool result and answer), and one line per tool of the
-task (`name(arg: type, opt?: type) - description`). The
+(for an environment's multi-turn task, carried on to its tool result and answer),
+and one line per tool of the task (`name(arg: type, opt?: type) - description`). The
 dialogue follows as `User:` / `Tool result:` lines, past assistant turns in the output
 format.
 
@@ -19,7 +18,6 @@ exactly ToolRL's prompt.
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,65 +30,23 @@ INSTRUCTION = (
 )
 
 EXAMPLE_TOOLS = "Tools:\n- get_sunrise(city: string) - Sunrise time in a city.\n"
-"""The episode example's own tool list."""
+"""The worked examples' own tool list (single-turn and episode examples share it)."""
 
-
-def _example(tool_line: str, request: str, thought: str, answer: str) -> str:
-    return f"Tools:\n{tool_line}\nUser: {request}\n<think> {thought} </think>\n{answer}"
-
-
-def _call(name: str, arguments: dict[str, Any]) -> str:
-    call = json.dumps({"name": name, "parameters": arguments}, ensure_ascii=False)
-    return f"<tool_call>\n{call}\n</tool_call>"
-
-
-WORKED_EXAMPLES = (
-    _example(
-        "- get_sunrise(city: string) - Sunrise time in a city.",
-        "When does the sun rise in Reykjavik?",
-        "get_sunrise gives the sunrise time; the user names the city Reykjavik.",
-        _call("get_sunrise", {"city": "Reykjavik"}),
-    ),
-    _example(
-        "- count_words(text: string) - Number of words in a text.",
-        "How many words are in 'the quick brown fox'?",
-        "count_words counts words; the user names the text 'the quick brown fox'.",
-        _call("count_words", {"text": "the quick brown fox"}),
-    ),
-    _example(
-        "- roll_dice(sides: integer, count?: integer) - Roll dice and add them up.",
-        "Roll 3 dice with 12 sides.",
-        "roll_dice rolls dice; the user names the sides 12 and the count 3.",
-        _call("roll_dice", {"sides": 12, "count": 3}),
-    ),
-    _example(
-        "- find_rhymes(word: string) - Words that rhyme with a word.",
-        "What rhymes with lantern?",
-        "find_rhymes finds rhymes; the user names the word lantern.",
-        _call("find_rhymes", {"word": "lantern"}),
-    ),
-    _example(
-        "- get_sunrise(city: string) - Sunrise time in a city.",
-        "Write me a two-word greeting.",
-        "No tool writes greetings; I answer myself.",
-        "<response> Hello there! </response>",
-    ),
+WORKED_EXAMPLE = (
+    f"{EXAMPLE_TOOLS}"
+    "User: When does the sun rise in Oslo?\n"
+    "<think> get_sunrise gives the sunrise time in a city. </think>\n<tool_call>\n"
+    '{"name": "get_sunrise", "parameters": {"city": "Oslo"}}\n</tool_call>'
 )
-"""Short tasks, each with its own tool list, one of which is shown before the real task
-(`worked_example` picks it from the task's text, so a task always gets the same one). The
-call names a tool of the list right above it, and the thought starts with that tool's
-name and names the request's values under the parameter's name: the pattern a base model
-should follow. One of them needs no tool and answers with `<response>`. Their tools and
-values are in no shipped tool library or value pool on purpose: a base model copies the
-example, and a copied call must never score as right. With one fixed example, GRPO taught
-Gemma-3-270M to copy its parameter (`{"city": ...}` for every tool, whatever the tool's
-signature said; and with `get_time`, a training tool, to answer every task with it); with
-several, only the relation between a tool line and its call holds in every prompt."""
-
-
-def worked_example(dialogue: str) -> str:
-    """The worked example shown before a task: a stable choice from its dialogue text."""
-    return WORKED_EXAMPLES[zlib.crc32(dialogue.encode("utf-8")) % len(WORKED_EXAMPLES)]
+"""One short task, with its own tool list, before the real one: the call names a tool of
+the list right above it, the pattern a base model should follow. Gemma-3-270M base then
+names the right tool in 16% of samples and in 6 of 12 train tasks at least once in 8
+samples (temperature 0.8), against 5% and 2 of 12 with the example under the real tool
+list (it invented tool names instead). Its reasoning starts with the tool's name, which
+it also follows (2% right tools after a longer sentence). The tool is in no shipped tool
+library on purpose: a base model copies the example, and a copied call must never score
+as right (with `get_time`, a training tool, GRPO taught the model to answer every task
+with it)."""
 
 
 def render_tool_line(tool: ToolSpec) -> str:
@@ -140,15 +96,12 @@ it and `environment.fit_tasks`, the quickstart's held-out outcome went from 1 to
 (q13, docs/environments.md)."""
 
 
-def render_compact_system(
-    tools: Sequence[ToolSpec], episode: bool = False, dialogue: str = ""
-) -> str:
-    """Instruction, a worked example (the episode example, carried to its answer, for an
-    episode; else the one `worked_example` picks for the dialogue), then the task's own
-    tool lines."""
+def render_compact_system(tools: Sequence[ToolSpec], episode: bool = False) -> str:
+    """Instruction, the worked example (carried to its answer for an episode), then the
+    task's own tool lines."""
     lines = "\n".join(render_tool_line(t) for t in tools) or "(no tools)"
     instruction, example = (EPISODE_INSTRUCTION, EPISODE_EXAMPLE) if episode else (
-        INSTRUCTION, worked_example(dialogue)
+        INSTRUCTION, WORKED_EXAMPLE
     )
     return f"{instruction}\n\n{example}\n\nTools:\n{lines}"
 
@@ -175,10 +128,9 @@ def render_compact_dialogue(messages: Sequence[Message]) -> str:
 def compact_prompt_messages(example: Example) -> list[dict[str, Any]]:
     """System (instructions + tools + example) and one user message with the dialogue."""
     episode = "environment" in example.metadata  # an environment's task: multi-turn
-    dialogue = render_compact_dialogue(example.messages)
     return [
-        {"role": "system", "content": render_compact_system(example.tools, episode, dialogue)},
-        {"role": "user", "content": dialogue},
+        {"role": "system", "content": render_compact_system(example.tools, episode)},
+        {"role": "user", "content": render_compact_dialogue(example.messages)},
     ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -236,11 +237,11 @@ def samples_section(run: RunData) -> list[str]:
         prompt = rows[0].get("prompt", "")
         group = [r for r in rows if r.get("prompt") == prompt][:SAMPLES_SHOWN]
         distinct = len({r.get("completion") for r in rows})
-        request = _one_line(prompt.strip().splitlines()[-1] if prompt.strip() else "")
+        request = _one_line(request_line(prompt))
         lines += [
             "",
             f"**Step {step}**: {distinct} distinct of {len(rows)} completions. "
-            f"The first prompt ends: `{_code(request, 160)}`",
+            f"The first prompt's request: `{_code(request, 160)}`",
             "",
             "| total reward | advantage | completion |",
             "| --- | --- | --- |",
@@ -253,6 +254,19 @@ def samples_section(run: RunData) -> list[str]:
                 f"`{_code(row.get('completion', ''), SAMPLE_CHARS)}` |"
             )
     return lines
+
+
+_END_MARKERS = re.compile(r"(<[^<>\s]+>)+$")  # a chat template's end-of-turn markers
+
+
+def request_line(prompt: str) -> str:
+    """The prompt's last `User:` line (the request, before chat markers and prefill), or
+    its last non-empty line."""
+    lines = [line.strip() for line in prompt.splitlines() if line.strip()]
+    users = [line for line in lines if "User:" in line]
+    line = users[-1] if users else (lines[-1] if lines else "")
+    line = line[line.index("User:") :] if "User:" in line else line
+    return _END_MARKERS.sub("", line)
 
 
 def _one_line(text: str) -> str:
