@@ -128,13 +128,11 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
 
 def append_metrics_row(path: Path, row: dict[str, Any]) -> None:
     """Append one row and flush: a killed run keeps every step it logged."""
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(row) + "\n")
-        f.flush()
+    append_rows(path, [row])
 
 
 def append_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Append rows and flush (as `append_metrics_row`, several at once)."""
+    """Append rows as JSON lines and flush."""
     with path.open("a", encoding="utf-8") as f:
         f.write("".join(json.dumps(row) + "\n" for row in rows))
         f.flush()

@@ -237,7 +237,7 @@ def samples_section(run: RunData) -> list[str]:
         prompt = rows[0].get("prompt", "")
         group = [r for r in rows if r.get("prompt") == prompt][:SAMPLES_SHOWN]
         distinct = len({r.get("completion") for r in rows})
-        request = _one_line(request_line(prompt))
+        request = request_line(prompt)  # one line already; `_code` escapes it
         lines += [
             "",
             f"**Step {step}**: {distinct} distinct of {len(rows)} completions. "
