@@ -308,6 +308,8 @@ def test_report_shows_what_the_model_wrote_at_the_first_and_last_sampled_steps(
         row(3, "User: Is 9 prime?", "<tool_call>", 1.0, 0.0),
         row(3, "User: Is 9 prime?", "<tool_call>", 1.0, 0.0),
         '{"step": 3, "prompt": "torn',  # a killed run's last line
+        "\n[1, 2]\n",  # rows of another shape are skipped too
+        json.dumps({"step": 3, "prompt": 5, "completion": "bad", "rewards": [1]}) + "\n",
     ]
     (run / "samples.jsonl").write_text("".join(lines))
     text = generate_report([run]).read_text()

@@ -103,9 +103,9 @@ def first_and_last_samples(path: Path) -> dict[int, list[dict[str, Any]]]:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a torn last line (a killed run)
-            step = row.get("step") if isinstance(row, dict) else None
-            if not isinstance(step, int):
+            if not is_sample_row(row):
                 continue
+            step = row["step"]
             if not first or step == first[0]["step"]:
                 first.append(row)
             elif last and step == last[0]["step"]:
@@ -116,6 +116,19 @@ def first_and_last_samples(path: Path) -> dict[int, list[dict[str, Any]]]:
     if last:
         out[last[0]["step"]] = last
     return out
+
+
+def is_sample_row(row: Any) -> bool:
+    """A row as `training.samples_file.sample_rows` writes it: an int step, text prompt
+    and completion, a {component: number or null} rewards object."""
+    return (
+        isinstance(row, dict)
+        and isinstance(row.get("step"), int)
+        and isinstance(row.get("prompt"), str)
+        and isinstance(row.get("completion"), str)
+        and isinstance(row.get("rewards"), dict)
+        and all(v is None or isinstance(v, int | float) for v in row["rewards"].values())
+    )
 
 
 def start_end(values: list[float], window: int | None = None) -> tuple[float, float]:
