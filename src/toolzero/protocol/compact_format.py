@@ -30,23 +30,29 @@ INSTRUCTION = (
 )
 
 EXAMPLE_TOOLS = "Tools:\n- get_sunrise(city: string) - Sunrise time in a city.\n"
-"""The worked examples' own tool list (single-turn and episode examples share it)."""
+"""The episode example's own tool list (multi-turn tasks; see `EPISODE_EXAMPLE`)."""
 
 WORKED_EXAMPLE = (
-    f"{EXAMPLE_TOOLS}"
-    "User: When does the sun rise in Oslo?\n"
-    "<think> get_sunrise gives the sunrise time in a city. </think>\n<tool_call>\n"
-    '{"name": "get_sunrise", "parameters": {"city": "Oslo"}}\n</tool_call>'
+    "Tools:\n- get_tide(harbour: string) - High tide time at a harbour.\n"
+    "User: When is high tide in Bergen?\n"
+    "<think> get_tide gives the high tide time at a harbour. </think>\n<tool_call>\n"
+    '{"name": "get_tide", "parameters": {"harbour": "Bergen"}}\n</tool_call>'
 )
 """One short task, with its own tool list, before the real one: the call names a tool of
 the list right above it, the pattern a base model should follow. Gemma-3-270M base then
 names the right tool in 16% of samples and in 6 of 12 train tasks at least once in 8
 samples (temperature 0.8), against 5% and 2 of 12 with the example under the real tool
 list (it invented tool names instead). Its reasoning starts with the tool's name, which
-it also follows (2% right tools after a longer sentence). The tool is in no shipped tool
-library on purpose: a base model copies the example, and a copied call must never score
-as right (with `get_time`, a training tool, GRPO taught the model to answer every task
-with it)."""
+it also follows (2% right tools after a longer sentence).
+
+A base model copies the example, and GRPO rewards whatever scores, so no part of a copied
+call may score: the tool, its parameter and its value are in no shipped tool library or
+value pool (`tests/protocol/test_worked_example.py`). With `get_time`, a training tool,
+GRPO taught the model to answer every task with it; with `get_sunrise(city)`, to pass
+`{"city": ...}` to every tool (7 of the 40 training tools and 7 of the 18 held-out ones
+take a city). With `harbour`, the
+quickstart's models read parameter names from the task's tool line instead
+(docs/quickstart-experiments.md)."""
 
 
 def render_tool_line(tool: ToolSpec) -> str:

@@ -6,8 +6,8 @@
   `str` operations equivalent to ToolRL's regular expressions (Python's `$` also matches
   before one final newline), so an adversarial completion cannot make it backtrack.
   `whitespace_tolerant=True` accepts any whitespace between blocks instead.
-- `partial_format_reward` gives credit per requirement met, so that a base model that
-  gets half the shape right earns half the reward: the variance GRPO needs to start
+- `partial_format_reward` gives credit per requirement met, ToolRL's exact layout being
+  the last, so that a base model that gets half the shape right earns half the reward: the variance GRPO needs to start
   learning (with a binary format reward, none of 112 completions of Gemma-3-270M base had
   the full shape: every group had zero reward variance, so GRPO had nothing to learn from).
 """
@@ -127,13 +127,19 @@ def partial_format_reward(
 
     Requirements: `<think>` opened, `</think>` closed, each expected block present and
     closed, no unexpected block, calls that parse (when a call is expected), nothing after
-    the last block. A completion meeting all of them scores `high`.
+    the last block, and ToolRL's exact layout (`format_reward`: one newline between blocks
+    and on each side of a call block's lines). A completion meeting all of them scores
+    `high`, so full credit is exactly ToolRL's format: without the last check, GRPO taught
+    Gemma-3-270M to close its calls on the call's line (`} </tool_call>`), full credit here
+    and 0 under ToolRL's check (docs/quickstart-experiments.md).
 
     >>> ref = Reference("", True, False, ())
     >>> partial_format_reward(Completion('<think> a </think>\\n<tool_call>\\n{"name": "f"}\\n</tool_call>'), ref)
     1.0
-    >>> round(partial_format_reward(Completion('<think> a </think>'), ref), 3)  # 4 of 7 checks
-    0.571
+    >>> partial_format_reward(Completion('<think> a </think>\\n<tool_call>\\n{"name": "f"} </tool_call>'), ref)
+    0.875
+    >>> partial_format_reward(Completion('<think> a </think>'), ref)  # 4 of 8 checks
+    0.5
     """
     checks = format_checks(completion, reference)
     return low + (high - low) * sum(checks.values()) / len(checks)
@@ -162,4 +168,5 @@ def format_checks(completion: Completion, reference: Reference) -> dict[str, boo
     checks["nothing after the last block"] = not parsed.trailing_text and not any(
         "more than one" in p or "stray text" in p for p in parsed.problems
     )
+    checks["ToolRL's exact layout"] = format_reward(completion, reference) == 1.0
     return checks
