@@ -10,6 +10,12 @@ weight follows the raw step, so both schedule units are exercised.
 
 If the scored completions differ from the recording, generation changed (another torch or
 CPU), not the rewards: re-record with the command above on the pre-refactor commit.
+
+Two definitions changed on purpose since the recording and are pinned here to what they
+were: the compact prompt's worked example (it decides what the model generates) and
+`partial_format`, which since 2026-12-04 also counts ToolRL's exact layout. What is under
+test is the reward *path*, not those definitions (tests/rewards and
+tests/protocol/test_worked_example.py test them).
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from pathlib import Path
 
 import pytest
 
+from toolzero.protocol import compact_format
+from toolzero.rewards import presets
+from toolzero.rewards.format import format_checks
 from toolzero.rewards.presets import RewardPreset
 from toolzero.run_folder import read_metrics
 from toolzero.training.metrics import MetricsWriter
@@ -49,12 +58,26 @@ SETTINGS = {
     "grpo.max_completion_length": 12,
     "run.save_steps": 10,
 }
+# The compact prompt's worked example at the recording.
+RECORDED_EXAMPLE = (
+    "Tools:\n- get_sunrise(city: string) - Sunrise time in a city.\n"
+    "User: When does the sun rise in Oslo?\n"
+    "<think> get_sunrise gives the sunrise time in a city. </think>\n<tool_call>\n"
+    '{"name": "get_sunrise", "parameters": {"city": "Oslo"}}\n</tool_call>'
+)
 LOGGED = ("rewards/", "reward", "reward_std", "frac_reward_zero_std", "schedule/")
 CLOCK = ("time_s", "step_time_s", "tokens_per_s", "timing/")  # wall-clock, not compared
 
 
 def _reward_keys(logs: dict) -> dict:
     return {k: v for k, v in logs.items() if k.startswith(LOGGED)}
+
+
+def recorded_partial_format(completion, reference, *, low=0.0, high=1.0):  # type: ignore[no-untyped-def]
+    """`partial_format` at the recording: every check but ToolRL's exact layout."""
+    checks = format_checks(completion, reference)
+    checks.pop("ToolRL's exact layout")
+    return low + (high - low) * sum(checks.values()) / len(checks)
 
 
 def run_and_collect(model: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
@@ -74,6 +97,8 @@ def run_and_collect(model: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> 
             scored.append([step, completion, reference])
         return score(self, completion, reference, step, total_steps, tools)
 
+    monkeypatch.setattr(compact_format, "WORKED_EXAMPLE", RECORDED_EXAMPLE)
+    monkeypatch.setitem(presets.ALL_FUNCTIONS, "partial_format", recorded_partial_format)
     monkeypatch.setattr(MetricsWriter, "on_log", keep_logs)
     monkeypatch.setattr(RewardPreset, "score", keep_scored)
     result = train(load_recipe(QUICKSTART, tiny_overrides(model, out, **SETTINGS)))
