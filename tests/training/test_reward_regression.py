@@ -28,7 +28,7 @@ import pytest
 
 from toolzero.protocol import compact_format
 from toolzero.rewards import presets
-from toolzero.rewards.format import format_checks
+from toolzero.rewards.format import LAYOUT_CHECK, format_checks
 from toolzero.rewards.presets import RewardPreset
 from toolzero.run_folder import read_metrics
 from toolzero.training.metrics import MetricsWriter
@@ -76,7 +76,7 @@ def _reward_keys(logs: dict) -> dict:
 def recorded_partial_format(completion, reference, *, low=0.0, high=1.0):  # type: ignore[no-untyped-def]
     """`partial_format` at the recording: every check but ToolRL's exact layout."""
     checks = format_checks(completion, reference)
-    checks.pop("ToolRL's exact layout")
+    checks.pop(LAYOUT_CHECK)
     return low + (high - low) * sum(checks.values()) / len(checks)
 
 

@@ -50,9 +50,8 @@ call may score: the tool, its parameter and its value are in no shipped tool lib
 value pool (`tests/protocol/test_worked_example.py`). With `get_time`, a training tool,
 GRPO taught the model to answer every task with it; with `get_sunrise(city)`, to pass
 `{"city": ...}` to every tool (7 of the 40 training tools and 7 of the 18 held-out ones
-take a city). With `harbour`, the
-quickstart's models read parameter names from the task's tool line instead
-(docs/quickstart-experiments.md)."""
+take a city). With `harbour`, the quickstart's models read parameter names from the
+task's tool line instead (docs/quickstart-experiments.md)."""
 
 
 def render_tool_line(tool: ToolSpec) -> str:

@@ -7,9 +7,10 @@
   before one final newline), so an adversarial completion cannot make it backtrack.
   `whitespace_tolerant=True` accepts any whitespace between blocks instead.
 - `partial_format_reward` gives credit per requirement met, ToolRL's exact layout being
-  the last, so that a base model that gets half the shape right earns half the reward: the variance GRPO needs to start
-  learning (with a binary format reward, none of 112 completions of Gemma-3-270M base had
-  the full shape: every group had zero reward variance, so GRPO had nothing to learn from).
+  the last, so that a base model that gets half the shape right earns half the reward:
+  the variance GRPO needs to start learning (with a binary format reward, none of 112
+  completions of Gemma-3-270M base had the full shape: every group had zero reward
+  variance, so GRPO had nothing to learn from).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from toolzero.rewards.inputs import Completion, Reference
 
 _T, _TC = ("<think>", "</think>"), ("<tool_call>", "</tool_call>")
 _R = ("<response>", "</response>")
+LAYOUT_CHECK = "ToolRL's exact layout"
+"""The name of `format_checks`' last requirement: `format_reward` passes."""
 
 
 def format_reward(
@@ -168,5 +171,5 @@ def format_checks(completion: Completion, reference: Reference) -> dict[str, boo
     checks["nothing after the last block"] = not parsed.trailing_text and not any(
         "more than one" in p or "stray text" in p for p in parsed.problems
     )
-    checks["ToolRL's exact layout"] = format_reward(completion, reference) == 1.0
+    checks[LAYOUT_CHECK] = format_reward(completion, reference) == 1.0
     return checks
