@@ -22,8 +22,9 @@ compare the tokens column before the times.
 
 Variants: recipe overrides (and environment) on top of the quickstart recipe.
 
-- `today`: `grpo.bf16=false grpo.shared_prefix_generation=false grpo.keep_freed_memory=false
-  grpo.cdf_sampling=false grpo.cpu_head_logprobs=false`: the path before issue 14;
+- `today`: `model.attn_implementation=sdpa grpo.bf16=false grpo.shared_prefix_generation=false
+  grpo.keep_freed_memory=false grpo.cdf_sampling=false grpo.cpu_head_logprobs=false`: the
+  path before issue 14;
 - `spgen`: shared-prefix generation (each prompt prefilled once per group);
 - `bf16`: `grpo.bf16=true`, generation reading bf16 copies of the frozen matrices
   (needs the `grpo.bf16: auto|true|false` recipe setting; skipped
@@ -41,6 +42,8 @@ Variants: recipe overrides (and environment) on top of the quickstart recipe.
 - `keep`: today's path with `grpo.keep_freed_memory=true`: the same glibc settings set by
   the run itself (`mallopt`), as the recipes ship them;
 - `shipped`: the quickstart recipe as it ships (every speed-up at its default);
+- `eager`, `sdpa`: `shipped` with that attention kernel (`model.attn_implementation`);
+- `bf16-model`: `shipped` with the whole model stored in bf16 (`model.dtype=bfloat16`);
 - `jemalloc`, `tcmalloc`: today's path with that allocator preloaded (`LD_PRELOAD`), when
   its library is installed (`apt-get install libjemalloc2 libtcmalloc-minimal4`);
 - `lora-merged`: spgen with the LoRA adapters merged into the weights for each
@@ -73,6 +76,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"
 OFF = [
+    "model.attn_implementation=sdpa",  # transformers' default, as before issue 14
     "grpo.bf16=false",
     "grpo.keep_freed_memory=false",
     "grpo.cdf_sampling=false",
@@ -81,6 +85,7 @@ OFF = [
 TODAY = [*OFF, "grpo.shared_prefix_generation=false"]
 SPGEN = [*OFF, "grpo.shared_prefix_generation=true"]
 KEEP = [
+    "model.attn_implementation=sdpa",
     "grpo.bf16=false",
     "grpo.cdf_sampling=false",
     "grpo.cpu_head_logprobs=false",
@@ -150,6 +155,9 @@ VARIANTS = {
         Variant("malloc", TODAY, GLIBC_KEEP),
         Variant("keep", KEEP),
         Variant("shipped", []),
+        Variant("eager", ["model.attn_implementation=eager"]),
+        Variant("sdpa", ["model.attn_implementation=sdpa"]),
+        Variant("bf16-model", ["model.dtype=bfloat16"]),
         Variant(
             "jemalloc",
             TODAY,

@@ -162,7 +162,9 @@ def run_quickstart(
     # folder where training has started, before the model loads.
     run_dir = prepare_run_dir(recipe, resume is not None, "toolzero quickstart --resume")
     print(f"[1/4] loading {recipe.model.name}")
-    model, tokenizer = load_model_and_tokenizer(recipe.model.name, dtype=recipe.model.dtype)
+    model, tokenizer = load_model_and_tokenizer(
+        recipe.model.name, dtype=recipe.model.dtype, **recipe.model.load_kwargs()
+    )
     add_end_of_turn_to_eos(model, tokenizer)  # both evaluations stop at the end of the turn
     also = (
         f" and the first {settings.unfamiliar_limit} of {settings.unfamiliar}" if unfamiliar else ""

@@ -111,6 +111,10 @@ def test_overrides_nest_without_touching_the_input() -> None:
             {"evaluation": {"data_dirs": {"hammer": ""}}},
             ["evaluation.data_dirs.hammer: expected a folder path, got ''"],
         ),
+        (
+            {"model": {"attn_implementation": "fast"}},
+            ["model.attn_implementation: 'fast' is not one of eager, sdpa, flash_attention_2"],
+        ),
         ({"grpo": {"bf16": "always"}}, ["grpo.bf16: 'always' is not one of auto, true, false"]),
         ({"grpo": {"bf16": 1}}, ["grpo.bf16: expected bool | str, got 1"]),
         (

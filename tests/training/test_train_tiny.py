@@ -196,3 +196,13 @@ def test_samples_steps_spaces_the_samples_and_zero_turns_them_off(
     assert sorted({json.loads(line)["step"] for line in lines}) == [1, 3]
     off = run_tiny(tiny_model, tmp_path / "b", **{"run.samples_steps": 0, "run.save_steps": 10})
     assert not (off.run_dir / "samples.jsonl").exists()
+
+
+@pytest.mark.parametrize("attention", ["eager", None])
+def test_the_recipe_picks_the_attention_kernel_the_model_trains_with(
+    tiny_model: Path, tmp_path: Path, attention: str | None
+) -> None:
+    extra = {"model.attn_implementation": attention} if attention else {}
+    result = run_tiny(tiny_model, tmp_path / "run", **extra, **{"run.save_steps": 10})
+    # transformers' own default when the recipe leaves it unset
+    assert result.model.config._attn_implementation == (attention or "sdpa")

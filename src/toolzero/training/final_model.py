@@ -116,7 +116,9 @@ def merge_adapter(recipe: Recipe, adapter: Path, final: Path, generation_config:
 
     unset_hf_deepspeed_config()
     logger.info("merging %s into %s on CPU", adapter, recipe.model.name)
-    base = load_model(recipe.model.name, recipe.model.dtype, device_map="cpu")
+    base = load_model(
+        recipe.model.name, recipe.model.dtype, device_map="cpu", **recipe.model.load_kwargs()
+    )
     merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
     merged.generation_config = generation_config  # the end-of-turn ids training added to eos
     merged.save_pretrained(final)

@@ -40,7 +40,14 @@ class ModelSection:
     protocol: str = "compact"  # toolrl | native | compact (see toolzero.protocol.chat)
     prefill: str = "<think>"  # appended to the prompt; put back before scoring
     stop_strings: list[str] = field(default_factory=lambda: ["</tool_call>", "</response>"])
+    # The attention kernel `from_pretrained` loads (eager | sdpa | flash_attention_2 |
+    # flex_attention | a Hub kernel "owner/repo"); None: transformers' default (sdpa),
+    # which measured faster than eager on CPU too (docs/performance.md).
     attn_implementation: str | None = None
+
+    def load_kwargs(self) -> dict[str, str]:
+        """The `from_pretrained` arguments this section sets beyond name and dtype."""
+        return {"attn_implementation": self.attn_implementation} if self.attn_implementation else {}
 
 
 @dataclass

@@ -36,6 +36,8 @@ SCHEDULERS = (
     "warmup_stable_decay",
 )
 DTYPES = ("float32", "bfloat16", "float16")
+# transformers' attention kernels by name; a Hub kernel is named "owner/repo".
+ATTENTION = ("eager", "sdpa", "flash_attention_2", "flash_attention_3", "flex_attention")
 # The one place for reward weights, named in every message that rejects another.
 WEIGHTS_LIVE_IN_COMPONENTS = (
     "a reward weight is set on its component, reward.components.<name>.weight "
@@ -119,6 +121,12 @@ def _check_model(recipe: Recipe) -> list[str]:
         out.append("model.name: empty; give a Hub id, a local folder or gemma-3-270m")
     if any(not s for s in m.stop_strings):
         out.append("model.stop_strings: contains an empty string; remove it")
+    attention = m.attn_implementation
+    if attention is not None and attention not in ATTENTION and "/" not in str(attention):
+        out.append(
+            f"model.attn_implementation: {attention!r} is not one of {', '.join(ATTENTION)} "
+            "or a Hub kernel (owner/repo); pick one, or null for transformers' default"
+        )
     return out
 
 

@@ -122,7 +122,7 @@ def train(
         from toolzero.models import load_model
         from toolzero.training.precision import weights_dtype
 
-        model = load_model(recipe.model.name, weights_dtype(recipe))
+        model = load_model(recipe.model.name, weights_dtype(recipe), **recipe.model.load_kwargs())
     trainer = _make_trainer(
         recipe, run_dir, model, tokenizer, train_set, eval_set, args, rollout
     )
