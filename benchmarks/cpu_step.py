@@ -4,10 +4,12 @@
     python benchmarks/cpu_step.py --steps 3                       # Gemma-3-270M (idle machine)
     python benchmarks/cpu_step.py --steps 3 --rounds 2 --variants today,spgen,malloc
 
-A step is what `toolzero train` runs for recipes/quickstart.yaml (Gemma-3-270M, 2 prompts
-x 8 completions, ~220-token prompts, up to 64 completion tokens, stop strings, LoRA r=16,
-the training-side shared prefix as shipped): `toolzero.training.train` for 1 + `--steps`
-optimizer steps; the first is a warm-up and the figures are medians over the others.
+A step is what `toolzero train` runs for recipes/quickstart.yaml (Gemma-3-270M, ~220-token
+prompts, up to 64 completion tokens, stop strings, LoRA r=16, the training-side shared
+prefix as shipped), pinned to 2 prompts x 8 completions: every table in
+docs/performance.md was measured so, before the recipe moved to 4 x 4 (the same 16).
+`toolzero.training.train` runs 1 + `--steps` optimizer steps; the first is a warm-up and
+the figures are medians over the others.
 Per step: *generation s* (TRL's `_generate_single_turn`, stop handling included),
 *training s* (the rest: rewards, log-probs, loss, backward, optimizer), *step s*
 (`on_step_begin` to `on_step_end`), the completion tokens generated, minor page faults and
@@ -187,6 +189,10 @@ def find_library(name: str) -> str | None:
 def recipe_overrides(model: str | None, out: Path, steps: int) -> list[str]:
     base = [
         f"grpo.max_steps={steps + 1}",  # one warm-up step
+        # The shape every table in docs/performance.md was measured on (the quickstart
+        # recipe has trained 4 prompts x 4 since 2026-12-04: the same 16 completions).
+        "grpo.prompts_per_step=2",
+        "grpo.num_generations=8",
         f"run.output_dir={out}",
         "run.save_steps=100000",
         "lora.merge_on_save=false",  # the final save is not part of a step
