@@ -35,12 +35,16 @@ SYNTHETIC_DEFAULT_COUNT = 512
 
 
 def load_recipe_examples(
-    spec: str, limit: int | None, seed: int, max_turns: int | None = None
+    spec: str,
+    limit: int | None,
+    seed: int,
+    max_turns: int | None = None,
+    synthetic: dict[str, Any] | None = None,
 ) -> list[Example]:
     """Examples named by a data spec, shuffled with `seed`, cut to `limit`.
 
     `synthetic` / `synthetic:heldout` generate exactly `limit` (default 512) tasks with
-    `seed`, and so does `env:NAME[:SPLIT]` from an environment's task generator (only tasks
+    `seed` and the generator options `synthetic` (`data.synthetic`), and so does `env:NAME[:SPLIT]` from an environment's task generator (only tasks
     that fit in `max_turns` when it is set); other specs go through
     `toolzero.data.dataset.load_examples`.
     """
@@ -59,7 +63,9 @@ def load_recipe_examples(
         # `synthetic[:SPLIT[:N[:SEED]]]` as `load_examples` reads it; here `limit` and the
         # run's seed decide N and SEED.
         split = spec.split(":")[1] if ":" in spec else "train"
-        return generate_examples(limit or SYNTHETIC_DEFAULT_COUNT, seed=seed, split=split)
+        return generate_examples(
+            limit or SYNTHETIC_DEFAULT_COUNT, seed=seed, split=split, **(synthetic or {})
+        )
     from toolzero.data.dataset import load_examples
 
     examples = list(load_examples(spec))

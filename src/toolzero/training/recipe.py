@@ -62,6 +62,11 @@ class DataSection:
     # Drop (never truncate) prompts longer than this many tokens, prefill included; keep
     # it within vLLM's max_model_len minus max_completion_length. None: no cap.
     max_prompt_tokens: int | None = None
+    # Options of the built-in generator where train or eval is `synthetic`: `shapes`
+    # (weights over single | parallel | multiple | no_call; default single 0.9, no_call
+    # 0.1), `distractors` (extra tools a task offers, 2), `parallel_calls` ([lo, hi]),
+    # `think` (reference thoughts). The benchmarks' held-out tasks keep the defaults.
+    synthetic: dict[str, Any] | None = None
 
 
 @dataclass

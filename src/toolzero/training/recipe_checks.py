@@ -20,7 +20,7 @@ from toolzero.protocol.chat import PROTOCOLS
 from toolzero.training.machine_checks import SKIP_HINT, check_machine
 
 if TYPE_CHECKING:
-    from toolzero.training.recipe import Recipe
+    from toolzero.training.recipe import DataSection, Recipe
 
 LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo")
 SCALE_REWARDS = ("group", "batch", "none")
@@ -139,7 +139,7 @@ def _check_data(recipe: Recipe) -> list[str]:
     `grpo.extra.vllm_max_model_length` must cap prompts at that minus the completion.
     """
     d, g = recipe.data, recipe.grpo
-    out = _positive("data.max_prompt_tokens", d.max_prompt_tokens)
+    out = _positive("data.max_prompt_tokens", d.max_prompt_tokens) + _check_synthetic(d)
     model_len = g.extra.get("vllm_max_model_length")
     if not g.use_vllm or not isinstance(model_len, int) or out:
         return out
@@ -165,6 +165,50 @@ def _check_data(recipe: Recipe) -> list[str]:
             "or raise grpo.extra.vllm_max_model_length"
         )
     return out
+
+
+def _check_synthetic(data: DataSection) -> list[str]:
+    """`data.synthetic` names the generator's options with values it takes, and is used."""
+    from toolzero.data.synthetic.generator import SyntheticOptions
+
+    options = data.synthetic
+    if options is None:
+        return []
+    specs = [s for s in (data.train, data.eval) if s and s.split(":", 1)[0] == "synthetic"]
+    if not specs:
+        return ["data.synthetic: set, but neither data.train nor data.eval is synthetic; remove it"]
+    known = [f.name for f in dataclasses.fields(SyntheticOptions)]
+    out = [
+        f"data.synthetic.{key}: not an option of the synthetic generator; use {', '.join(known)}"
+        for key in options
+        if key not in known
+    ]
+    if out:
+        return out
+    kinds = {"shapes": dict, "distractors": int, "parallel_calls": list, "think": bool}
+    for key, kind in kinds.items():
+        value = options.get(key)
+        if value is not None and not _is_a(value, kind):
+            out.append(f"data.synthetic.{key}: expected {kind.__name__}, got {value!r}")
+    calls = options.get("parallel_calls")
+    if isinstance(calls, list) and len(calls) != 2:
+        out.append(f"data.synthetic.parallel_calls: expected [lo, hi], got {calls!r}")
+    shapes = options.get("shapes")
+    if isinstance(shapes, dict) and not all(_is_a(w, (int, float)) for w in shapes.values()):
+        out.append(f"data.synthetic.shapes: weights must be numbers, got {shapes!r}")
+    if out:
+        return out
+    values = dict(options)
+    if calls is not None:
+        values["parallel_calls"] = tuple(calls)
+    return [f"data.synthetic: {p}" for p in SyntheticOptions(**values).problems()]
+
+
+def _is_a(value: object, kind: type | tuple[type, ...]) -> bool:
+    """isinstance, where YAML's true/false count as bools only (not as ints)."""
+    if kind is bool:
+        return isinstance(value, bool)
+    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 def _check_reward(recipe: Recipe) -> list[str]:

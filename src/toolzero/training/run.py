@@ -169,7 +169,7 @@ def _make_datasets(recipe: Recipe, tokenizer: Any) -> tuple[Any, Any, dict[str, 
 
     d, m, e = recipe.data, recipe.model, recipe.environment
     fit = e.max_turns if e.fit_tasks else None  # the recipe check: fit_tasks needs a name
-    train_examples = load_recipe_examples(d.train, d.limit, d.shuffle_seed, fit)
+    train_examples = load_recipe_examples(d.train, d.limit, d.shuffle_seed, fit, d.synthetic)
     cap = d.max_prompt_tokens
     train_set, train_cap = build_prompt_dataset(
         train_examples, tokenizer, m.protocol, m.prefill, cap
@@ -177,7 +177,7 @@ def _make_datasets(recipe: Recipe, tokenizer: Any) -> tuple[Any, Any, dict[str, 
     prompts = {"train": train_cap.as_status()}
     eval_set, examples = None, list(train_examples)
     if d.eval is not None:
-        eval_examples = load_recipe_examples(d.eval, d.eval_limit, d.shuffle_seed, fit)
+        eval_examples = load_recipe_examples(d.eval, d.eval_limit, d.shuffle_seed, fit, d.synthetic)
         eval_set, eval_cap = build_prompt_dataset(
             eval_examples, tokenizer, m.protocol, m.prefill, cap, "eval"
         )
