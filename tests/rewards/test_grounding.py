@@ -82,3 +82,55 @@ def test_preset_trl_and_verl_read_the_offered_tools():
     assert grounding(prompts=["p"], completions=[wrong_but_offered], reference=[REF]) == [0.0]
     extra = {"reward_preset": "toolzero", "total_steps": 10, "tools": OFFERED}
     assert verl_compute_score("synthetic", wrong_but_offered, REF, extra)["grounding"] == 1.0
+
+
+# Offered tools with their parameters, as training rows carry them.
+SCHEMAS = [
+    {"name": "get_weather", "parameters": ["city", "unit"], "required": ["city"]},
+    {"name": "book_hotel", "parameters": ["city", "nights"], "required": ["city", "nights"]},
+    {"name": "get_forecast", "parameters": [], "required": []},
+]
+
+
+def call(name: str, arguments: object) -> str:
+    body = json.dumps({"name": name, "parameters": arguments})
+    return f"<think> t </think>\n<tool_call>\n{body}\n</tool_call>"
+
+
+@pytest.mark.parametrize(
+    ("completion", "expected"),
+    [
+        (call("get_weather", {"city": "Oslo"}), 1.0),  # required present, optional absent
+        (call("get_weather", {"city": "Oslo", "unit": "C"}), 1.0),
+        (call("get_weather", {}), 0.5),  # the required city missing
+        (call("get_weather", {"harbour": "Bergen"}), 0.5),  # a parameter it does not take
+        (call("get_weather", {"city": "Oslo", "harbour": "Bergen"}), 0.5),
+        (call("book_hotel", {"city": "Oslo"}), 0.5),  # offered, one required missing
+        (call("get_forecast", {}), 1.0),  # no parameters to pass
+        (call("get_sunrise", {"city": "Oslo"}), 0.0),  # not offered: no half credit either
+    ],
+)
+def test_keys_credit_calls_that_fit_the_offered_tool(completion: str, expected: float):
+    assert score(completion, tools=SCHEMAS, keys=True) == expected
+    # without `keys`, naming an offered tool is full credit, as before
+    assert score(completion, tools=SCHEMAS) == (0.0 if "get_sunrise" in completion else 1.0)
+
+
+def test_keys_average_over_calls_and_fall_back_to_names_without_parameters():
+    two = block("get_weather", "book_hotel")  # both pass {"city": "Oslo"}
+    assert score(two, tools=SCHEMAS, keys=True) == 0.75
+    assert score(two, tools=SCHEMAS, keys=True, low=-1.0, high=1.0) == 0.5
+    # names only (no parameters known): naming an offered tool earns both halves
+    assert score(call("get_weather", {"harbour": "x"}), keys=True) == 1.0
+    assert score(NO_CALL_REF, NO_CALL_REF, SCHEMAS, keys=True) == 1.0
+
+
+def test_the_keys_option_is_checked_as_a_switch():
+    from toolzero.errors import ConfigError
+    from toolzero.rewards.presets import build_preset
+
+    preset = build_preset({"preset": "toolzero", "components": {"grounding": {"keys": True}}})
+    scores = preset.score(call("get_weather", {}), REF, 0, 10, SCHEMAS)
+    assert scores["grounding"] == 0.5
+    with pytest.raises(ConfigError, match=r"grounding\.keys: expected true or false"):
+        build_preset({"preset": "toolzero", "components": {"grounding": {"keys": "yes"}}})

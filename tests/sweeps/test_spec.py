@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from toolzero.sweeps.spec import SweepError, expand_points, load_sweep, override_text
 from toolzero.training.recipe import parse_override
@@ -39,8 +40,11 @@ def test_grid_times_zip_times_seeds(tmp_path: Path) -> None:
     assert last.grpo.max_steps == 4 and last.run.seed == 7
     assert last.run.output_dir == str(tmp_path / "out" / names[-1] / "seed-7")
     assert jobs[-1].run_dir == last.run.output_dir
-    # the rest comes from the base recipe
-    assert last.model.protocol == "compact" and last.grpo.num_generations == 8
+    # the rest comes from the base recipe, as its file says
+    base = yaml.safe_load(QUICKSTART.read_text())
+    assert last.model.protocol == base["model"]["protocol"]
+    assert last.grpo.num_generations == base["grpo"]["num_generations"]
+    assert last.grpo.prompts_per_step == base["grpo"]["prompts_per_step"]
 
 
 def test_names_are_stable_and_independent_of_seeds(tmp_path: Path) -> None:

@@ -84,11 +84,17 @@ def test_rewards_see_the_tools_each_prompt_offered(
 
     monkeypatch.setattr(RewardPreset, "score", spy)
     run_tiny(tiny_model, tmp_path / "run", **{"reward.preset": "toolzero", "run.save_steps": 10})
+    # each tool with its parameter names and the required ones (grounding's `keys` option)
     offered = {
-        ex.reference_text(): tuple(t.name for t in ex.tools) for ex in generate_examples(8, seed=0)
+        ex.reference_text(): tuple(
+            {"name": t.name, "parameters": sorted(t.properties()), "required": t.required()}
+            for t in ex.tools
+        )
+        for ex in generate_examples(8, seed=0)
     }
     assert seen and all(tools is not None for _, tools in seen)
     assert all(offered[ref] == tools for ref, tools in seen)
+    assert any(t["parameters"] for _, tools in seen for t in tools)
 
 
 def test_dynamic_schedule_moves_over_the_run(tiny_model: Path, tmp_path: Path) -> None:

@@ -5,7 +5,8 @@
     toolzero reward presets
 
 Input rows are `{"completion": str, "reference": str}` (reference in ToolRL's text format), with
-an optional `"tools": [names on offer]` for the grounding component;
+an optional `"tools": [...]` for the grounding component: the names on offer, or
+`{"name", "parameters": [names], "required": [names]}` objects (for `grounding`'s `keys`);
 output rows are `{"total": float, <component>: float, ...}` in input order. A bad row gets
 a one-line error naming its line and field on stderr and an output row with `"error"`, so
 output lines stay aligned with input lines; the other rows are scored, and the exit code
@@ -85,7 +86,8 @@ def _score_row(preset, line_no: int, line: str, step: int, total: int | None) ->
     tools = row.get("tools")
     if not _is_tool_list(tools):
         return {"error": "tools not a list of names"}, (
-            f"line {line_no}: field 'tools' must be a list of tool names"
+            f"line {line_no}: field 'tools' must be a list of tool names or of "
+            '{"name", "parameters", "required"} objects'
         )
     try:
         return preset.score(row["completion"], row["reference"], step, total, tools), ""
@@ -94,8 +96,17 @@ def _score_row(preset, line_no: int, line: str, step: int, total: int | None) ->
 
 
 def _is_tool_list(tools: object) -> bool:
-    """Absent, or a list of tool names."""
-    return tools is None or (isinstance(tools, list) and all(isinstance(t, str) for t in tools))
+    """Absent, or a list of tool names or of {"name", "parameters", "required"} objects."""
+    return tools is None or (isinstance(tools, list) and all(map(_is_tool, tools)))
+
+
+def _is_tool(tool: object) -> bool:
+    if isinstance(tool, str):
+        return True
+    if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+        return False
+    lists = (tool.get(key) for key in ("parameters", "required"))
+    return all(v is None or (isinstance(v, list) and all(isinstance(k, str) for k in v)) for v in lists)
 
 
 def run_score(args: argparse.Namespace) -> int:

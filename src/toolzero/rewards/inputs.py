@@ -18,7 +18,7 @@ References repeat (G completions per prompt), so parsing is cached.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any, Literal
@@ -53,6 +53,8 @@ class Reference:
     ToolRL's correctness compares those. `fallback` tells that ToolRL's own reading failed
     and the robust one was used. `tools` names the tools the prompt offered, where the
     caller knows them (training rows carry them in a `tools` column); `None` when unknown.
+    `tool_keys` holds, for offered tools whose parameters the caller gave, (name, its
+    parameter names, the required ones): `grounding(keys=true)` reads it.
     """
 
     text: str
@@ -62,6 +64,7 @@ class Reference:
     fallback: bool = False
     tools: tuple[str, ...] | None = None
     items: tuple[Any, ...] | None = None
+    tool_keys: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = ()
 
     def offered_tools(self) -> frozenset[str]:
         """The tools on offer: `tools` where known, else at least the reference's own."""
@@ -80,9 +83,12 @@ class Reference:
 
 
 def read_reference(
-    text: str, mode: ReferenceMode = "toolrl", tools: Sequence[str] | None = None
+    text: str, mode: ReferenceMode = "toolrl", tools: Sequence[Any] | None = None
 ) -> Reference:
-    """Read reference text (cached), with the names of the tools on offer if known.
+    """Read reference text (cached), with the tools on offer if known.
+
+    Each offered tool is a name or a mapping `{"name", "parameters": [names], "required":
+    [names]}` (training rows carry the mappings); the mappings also fill `tool_keys`.
 
     Raises `ValueError` only for a non-string.
 
@@ -96,7 +102,17 @@ def read_reference(
     reference = _read_reference_cached(text, mode)
     if tools is None:
         return reference
-    return replace(reference, tools=tuple(str(t) for t in tools))
+    names = tuple(str(t.get("name")) if isinstance(t, Mapping) else str(t) for t in tools)
+    keys = tuple(
+        (
+            str(t.get("name")),
+            frozenset(map(str, t.get("parameters") or ())),
+            frozenset(map(str, t.get("required") or ())),
+        )
+        for t in tools
+        if isinstance(t, Mapping)
+    )
+    return replace(reference, tools=names, tool_keys=keys)
 
 
 @lru_cache(maxsize=65536)

@@ -456,6 +456,12 @@ def _param_problems(preset: RewardPreset) -> list[str]:
                     f"reward.components.{c.name}.{key}: expected a number or a schedule, "
                     f"got {value!r}"
                 )
+            elif key in signature and isinstance(signature[key].default, bool) and not (
+                isinstance(value, bool)
+            ):
+                problems.append(
+                    f"reward.components.{c.name}.{key}: expected true or false, got {value!r}"
+                )
     return problems
 
 

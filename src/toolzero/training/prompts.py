@@ -95,7 +95,11 @@ def prompt_rows(
             {
                 "prompt": strip_duplicate_bos(text, tokenizer),
                 "reference": ex.reference_text(),
-                "tools": [t.name for t in ex.tools],
+                # names and parameter names: `grounding` (its `keys` option) reads them
+                "tools": [
+                    {"name": t.name, "parameters": sorted(t.properties()), "required": t.required()}
+                    for t in ex.tools
+                ],
                 "example_id": ex.id,
             }
         )
