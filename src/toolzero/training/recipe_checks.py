@@ -169,7 +169,7 @@ def _check_data(recipe: Recipe) -> list[str]:
 
 def _check_synthetic(data: DataSection) -> list[str]:
     """`data.synthetic` names the generator's options with values it takes, and is used."""
-    from toolzero.data.synthetic.generator import SyntheticOptions
+    from toolzero.data.synthetic.generator import option_problems
 
     options = data.synthetic
     if options is None:
@@ -177,38 +177,10 @@ def _check_synthetic(data: DataSection) -> list[str]:
     specs = [s for s in (data.train, data.eval) if s and s.split(":", 1)[0] == "synthetic"]
     if not specs:
         return ["data.synthetic: set, but neither data.train nor data.eval is synthetic; remove it"]
-    known = [f.name for f in dataclasses.fields(SyntheticOptions)]
-    out = [
-        f"data.synthetic.{key}: not an option of the synthetic generator; use {', '.join(known)}"
-        for key in options
-        if key not in known
+    return [
+        f"data.synthetic.{key}: {message}" if key else f"data.synthetic: {message}"
+        for key, message in option_problems(options)
     ]
-    if out:
-        return out
-    kinds = {"shapes": dict, "distractors": int, "parallel_calls": list, "think": bool}
-    for key, kind in kinds.items():
-        value = options.get(key)
-        if value is not None and not _is_a(value, kind):
-            out.append(f"data.synthetic.{key}: expected {kind.__name__}, got {value!r}")
-    calls = options.get("parallel_calls")
-    if isinstance(calls, list) and len(calls) != 2:
-        out.append(f"data.synthetic.parallel_calls: expected [lo, hi], got {calls!r}")
-    shapes = options.get("shapes")
-    if isinstance(shapes, dict) and not all(_is_a(w, (int, float)) for w in shapes.values()):
-        out.append(f"data.synthetic.shapes: weights must be numbers, got {shapes!r}")
-    if out:
-        return out
-    values = dict(options)
-    if calls is not None:
-        values["parallel_calls"] = tuple(calls)
-    return [f"data.synthetic: {p}" for p in SyntheticOptions(**values).problems()]
-
-
-def _is_a(value: object, kind: type | tuple[type, ...]) -> bool:
-    """isinstance, where YAML's true/false count as bools only (not as ints)."""
-    if kind is bool:
-        return isinstance(value, bool)
-    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 def _check_reward(recipe: Recipe) -> list[str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from toolzero.data.synthetic.pools import draw
@@ -91,17 +91,58 @@ def generate_examples(n: int, seed: int = 0, split: str = "train", **options: An
     """
     if split not in SPLITS:
         raise BadInputError(f"synthetic split must be one of {SPLITS}, got {split!r}")
-    unknown = sorted(set(options) - set(SyntheticOptions.__dataclass_fields__))
-    if unknown:
-        raise BadInputError(
-            f"unknown synthetic options {unknown}; known: {list(SyntheticOptions.__dataclass_fields__)}"
-        )
-    if "parallel_calls" in options:
-        options["parallel_calls"] = tuple(options["parallel_calls"])
-    opts = SyntheticOptions(**options)
-    if opts.problems():
-        raise ConfigError(opts.problems(), "synthetic options")
+    problems = option_problems(options)
+    if problems:
+        raise ConfigError([f"{k}: {m}" if k else m for k, m in problems], "synthetic options")
+    opts = _options(options)
     return [make_example(i, seed, split, opts) for i in range(n)]
+
+
+# The type each option takes as a plain value (YAML, JSON, keyword arguments), and its name.
+OPTION_KINDS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "distractors": (int, "int"),
+    "shapes": (Mapping, "dict"),
+    "parallel_calls": ((list, tuple), "list"),
+    "think": (bool, "bool"),
+}
+
+
+def option_problems(options: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    """Every problem of generator options given as plain values, each as (the option it
+    concerns or None, what is wrong), so a recipe check and `generate_examples` report
+    the same problems without building anything."""
+    known = [f.name for f in fields(SyntheticOptions)]
+    out: list[tuple[str | None, str]] = [
+        (key, f"not an option of the synthetic generator; use {', '.join(known)}")
+        for key in options
+        if key not in known
+    ]
+    if out:
+        return out
+    for key, value in options.items():
+        kind, name = OPTION_KINDS[key]
+        if not _is_a(value, kind):
+            out.append((key, f"expected {name}, got {value!r}"))
+    calls, shapes = options.get("parallel_calls"), options.get("shapes")
+    if _is_a(calls, (list, tuple)) and len(calls) != 2:
+        out.append(("parallel_calls", f"expected [lo, hi], got {calls!r}"))
+    if _is_a(shapes, Mapping) and not all(_is_a(w, (int, float)) for w in shapes.values()):
+        out.append(("shapes", f"weights must be numbers, got {dict(shapes)!r}"))
+    return out or [(None, p) for p in _options(options).problems()]
+
+
+def _options(options: Mapping[str, Any]) -> SyntheticOptions:
+    values = dict(options)
+    if "parallel_calls" in values:
+        values["parallel_calls"] = tuple(values["parallel_calls"])
+    return SyntheticOptions(**values)
+
+
+def _is_a(value: object, kind: type | tuple[type, ...]) -> bool:
+    """isinstance, where true/false count as bools only (not as ints)."""
+    if kind is bool:
+        return isinstance(value, bool)
+    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 def make_example(index: int, seed: int, split: str, opts: SyntheticOptions) -> Example:
