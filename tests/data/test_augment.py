@@ -8,6 +8,7 @@ from toolzero.data.augment.masking import mask_names
 from toolzero.data.report import DataReport
 from toolzero.data.synthetic import generate_examples
 from toolzero.data.validation import validate_examples
+from toolzero.errors import ConfigError
 from toolzero.protocol.types import Example, Message, ToolCall, ToolSpec
 
 ALL_SHAPES = {"single": 1, "parallel": 1, "multiple": 1, "no_call": 1}
@@ -115,3 +116,12 @@ def test_multi_turn_shapes():
 def test_unknown_augmentation_is_an_error():
     with pytest.raises(ValueError, match="unknown augmentation"):
         augment([EXAMPLE], "shuffle")
+
+
+def test_bad_options_are_a_config_error_not_a_type_error():
+    with pytest.raises(ConfigError) as err:
+        augment([EXAMPLE], "mask", mask_param=False)
+    assert err.value.problems[0].startswith("options.mask_param:")
+    masked = augment([EXAMPLE], "mask", style="generic", mask_params=False)[0]
+    assert masked.tools[0].name == "func_1"
+    assert set(masked.tools[0].properties()) == set(EXAMPLE.tools[0].properties())

@@ -105,3 +105,34 @@ def test_augment_and_split_in_a_recipe():
     assert 25 < len(augmented) < 55
     eval_ids = {e.id for e in eval_}
     assert not any(e.id.split("+")[0] in eval_ids for e in augmented)  # no eval leakage
+
+
+def test_augmentation_options_are_checked_before_any_data_loads():
+    """An option the augmentation does not take, or of the wrong type or value, is a recipe
+    problem naming the field (before: a TypeError from inside the augmentation, mid-prepare)."""
+    raw = {
+        "sources": [
+            {
+                "data": "no/such/folder",  # never read: the recipe check comes first
+                "augment": [
+                    {"name": "mask", "options": {"mask_param": False}},
+                    {"name": "mask", "options": {"style": "funky", "mask_params": "no"}},
+                ],
+            }
+        ],
+        "augment": [{"name": "verify_call", "options": {"strength": 2}}],
+    }
+    with pytest.raises(RecipeError) as err:
+        parse_recipe(raw, "bad")
+    problems = err.value.problems
+    assert len(problems) == 4
+    assert problems[0].startswith("sources[0].augment[0].options.mask_param:")
+    assert "mask_params" in problems[0]  # names the options it does take
+    assert problems[1].startswith("sources[0].augment[1].options.style:")
+    assert "random" in problems[1] and "generic" in problems[1]
+    assert problems[2].startswith("sources[0].augment[1].options.mask_params:")
+    assert problems[3].startswith("augment[0].options.strength:")
+    good = {"sources": [{"data": "synthetic", "augment": [
+        {"name": "mask", "options": {"style": "generic", "mask_params": False}}]}]}
+    assert parse_recipe(good).sources[0].augment[0].options == {
+        "style": "generic", "mask_params": False}

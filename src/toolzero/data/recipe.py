@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolzero.data.augment import AUGMENTATION_NAMES
+from toolzero.data.augment import AUGMENTATION_NAMES, option_problems
 from toolzero.data.sources import FORMAT_NAMES
 from toolzero.data.validation import ValidationConfig
 from toolzero.errors import ConfigError
@@ -112,7 +112,7 @@ def parse_recipe(raw: Any, name: str = "") -> DataRecipe:
     if eval_sources and fraction:
         problems.append("give either eval_fraction or eval sources, not both")
     filters = _filters(raw.get("filters") or {}, problems)
-    augment = _augments(raw.get("augment") or [], "augment", problems)
+    augment = _augments(raw.get("augment") or [], "", problems)
     seed = raw.get("seed", 0)
     if not isinstance(seed, int):
         problems.append(f"seed: must be an integer, got {seed!r}")
@@ -171,12 +171,14 @@ def _sources(raw: Any, where: str, problems: list[str]) -> tuple[SourceSpec, ...
 
 
 def _augments(raw: Any, where: str, problems: list[str]) -> tuple[AugmentSpec, ...]:
+    """The `augment` list found at `where` (a source's field, or "" for the recipe's own)."""
+    field_name = f"{where}.augment" if where else "augment"
     if not isinstance(raw, list):
-        problems.append(f"{where}.augment: expected a list")
+        problems.append(f"{field_name}: expected a list")
         return ()
     out = []
     for i, a in enumerate(raw):
-        at = f"{where}.augment[{i}]"
+        at = f"{field_name}[{i}]"
         if not isinstance(a, dict) or a.get("name") not in AUGMENTATION_NAMES:
             got = a.get("name") if isinstance(a, dict) else a
             problems.append(
@@ -188,13 +190,13 @@ def _augments(raw: Any, where: str, problems: list[str]) -> tuple[AugmentSpec, .
         if not isinstance(fraction, int | float) or not 0 <= fraction <= 1:
             problems.append(f"{at}: fraction must be in [0, 1], got {fraction!r}")
             continue
+        options = a.get("options") or {}
+        option_lines = option_problems(a["name"], options)
+        problems += [f"{at}.{line}" for line in option_lines]
+        if option_lines:
+            continue
         out.append(
-            AugmentSpec(
-                a["name"],
-                float(fraction),
-                bool(a.get("replace", False)),
-                dict(a.get("options") or {}),
-            )
+            AugmentSpec(a["name"], float(fraction), bool(a.get("replace", False)), dict(options))
         )
     return tuple(out)
 

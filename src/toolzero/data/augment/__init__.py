@@ -5,17 +5,20 @@ apply to this example). `augment(examples, name, fraction, seed)` applies one to
 random `fraction` of the examples and returns the augmented copies (ids get `+name`);
 with `replace=True` the chosen examples are replaced instead of joined. The same inputs
 and seed always give the same output: each example's RNG is seeded from (seed, name, id).
+Options are the augmentation's keyword parameters; `option_problems` checks them before any
+example is touched, for a data recipe and for `augment` alike.
 """
 
 from __future__ import annotations
 
+import inspect
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace as dc_replace
 from typing import Any
 
 from toolzero.data.augment.irrelevance import remove_needed_tools
-from toolzero.data.augment.masking import mask_names
+from toolzero.data.augment.masking import STYLES, mask_names
 from toolzero.data.augment.multiturn import (
     clarify_parameter,
     concatenate,
@@ -23,6 +26,7 @@ from toolzero.data.augment.multiturn import (
     verify_call,
 )
 from toolzero.data.report import DataReport
+from toolzero.errors import ConfigError
 from toolzero.protocol.types import Example
 
 AUGMENTATIONS: dict[str, Callable[..., Example | None]] = {
@@ -34,6 +38,45 @@ AUGMENTATIONS: dict[str, Callable[..., Example | None]] = {
     "verify_call": verify_call,
 }
 AUGMENTATION_NAMES = tuple(AUGMENTATIONS)
+# Values an option takes beyond its default's type.
+OPTION_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {"mask": {"style": STYLES}}
+
+
+def option_problems(name: str, options: Any) -> list[str]:
+    """What is wrong with `options` for augmentation `name`, one line each (empty: nothing).
+
+    Each option must be a keyword parameter of the augmentation (after `example, rng,
+    pool`), of its default's type, and one of its choices where it has some.
+
+    >>> option_problems("mask", {"style": "generic", "mask_params": False})
+    []
+    >>> option_problems("mask", {"mask_param": False})
+    ["options.mask_param: 'mask' has no such option; it takes style, mask_params, mask_descriptions"]
+    """
+    if not isinstance(options, Mapping):
+        return [f"options: expected a mapping of option to value, got {options!r}"]
+    params = list(inspect.signature(AUGMENTATIONS[name]).parameters.values())[3:]
+    defaults = {p.name: p.default for p in params}
+    choices = OPTION_CHOICES.get(name, {})
+    out = []
+    for key, value in options.items():
+        if key not in defaults:
+            takes = f"it takes {', '.join(defaults)}" if defaults else "it takes none"
+            out.append(f"options.{key}: {name!r} has no such option; {takes}")
+        elif not _fits(value, type(defaults[key])):
+            kind = type(defaults[key]).__name__
+            out.append(f"options.{key}: expected a {kind}, got {value!r}")
+        elif key in choices and value not in choices[key]:
+            out.append(f"options.{key}: choose one of {', '.join(choices[key])}, got {value!r}")
+    return out
+
+
+def _fits(value: Any, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
 
 
 def augment(
@@ -55,6 +98,9 @@ def augment(
         raise ValueError(f"unknown augmentation {name!r}; choose one of {list(AUGMENTATIONS)}")
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"augmentation fraction must be in [0, 1], got {fraction}")
+    problems = option_problems(name, options)
+    if problems:
+        raise ConfigError(problems, f"augmentation {name!r}")
     function = AUGMENTATIONS[name]
     chooser = random.Random(f"toolzero-augment:{seed}:{name}")
     chosen = {i for i in range(len(examples)) if chooser.random() < fraction}
@@ -80,4 +126,4 @@ def augment(
     return out
 
 
-__all__ = ["AUGMENTATIONS", "AUGMENTATION_NAMES", "augment"]
+__all__ = ["AUGMENTATIONS", "AUGMENTATION_NAMES", "OPTION_CHOICES", "augment", "option_problems"]
