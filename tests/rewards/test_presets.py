@@ -98,6 +98,20 @@ def test_tool_zero_moves_from_general_to_strict():
     assert exact["tool_strict"] == pytest.approx(1.0, abs=1e-6) and exact["format"] == 1.0
 
 
+def test_fixed_ranges_are_logged_so_the_report_can_show_shares():
+    """Tool-Zero's r_general is in [-0.5, 0.5] and r_strict in [-0.3, 1.3] by definition
+    (docs: REFERENCE, Tool-Zero's reward); they take no low/high parameters, so the ranges
+    in force come from the definition, and a recipe adding r_general to another preset
+    logs its range too."""
+    values = get_preset("tool-zero").schedule_values(10)
+    assert (values["tool_general.low"], values["tool_general.high"]) == (-0.5, 0.5)
+    assert (values["tool_strict.low"], values["tool_strict.high"]) == pytest.approx((-0.3, 1.3))
+    added = build_preset({"components": {"general": {"function": "general_tool", "weight": 2}}})
+    got = added.schedule_values(3, 20)
+    assert (got["general.low"], got["general.high"], got["general.weight"]) == (-0.5, 0.5, 2.0)
+    assert "grounding.low" in got  # the others as before
+
+
 def test_tool_zero_strict_bonus_and_penalty():
     from toolzero.rewards.inputs import Completion, read_reference
     from toolzero.rewards.tool_zero import strict_tool_reward

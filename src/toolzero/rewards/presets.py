@@ -28,6 +28,8 @@ from toolzero.rewards.length import length_reward
 from toolzero.rewards.schedules import Linear, Schedule, Sigmoid, TwoStage, as_schedule
 from toolzero.rewards.tool_n1 import binary_reward
 from toolzero.rewards.tool_zero import (
+    COLLABORATION_BONUS,
+    WRONG_VALUE_PENALTY,
     general_tool_reward,
     strict_tool_reward,
     think_answer_format_reward,
@@ -44,6 +46,13 @@ FUNCTIONS: dict[str, Callable[..., float]] = {
     "general_tool": general_tool_reward,
     "strict_tool": strict_tool_reward,
     "binary": binary_reward,
+}
+# The range of functions whose range is set by their definition rather than by `low` and
+# `high` parameters (Tool-Zero's r_general and r_strict), logged beside the others so the
+# report can show every component as a share of its range.
+FIXED_RANGES: dict[str, tuple[float, float]] = {
+    "general_tool": (-0.5, 0.5),
+    "strict_tool": (-WRONG_VALUE_PENALTY, 1.0 + COLLABORATION_BONUS),
 }
 # Every component function a recipe can name: the text ones above, and the ones scoring
 # a whole multi-turn episode (`toolzero.rewards.episode`). A preset uses one kind.
@@ -151,11 +160,15 @@ class RewardPreset:
         return resolved
 
     def schedule_values(self, step: int, total_steps: int | None = None) -> dict[str, float]:
-        """Every numeric parameter and weight in force, as `component.param`."""
+        """Every numeric parameter and weight in force, as `component.param`; for a function
+        with a fixed range (`FIXED_RANGES`), that range as `component.low` / `.high`."""
         values: dict[str, float] = {}
         for component in self.components:
             params, weight = component.resolve(step, total_steps)
             values[f"{component.name}.weight"] = weight
+            if component.function in FIXED_RANGES:
+                low, high = FIXED_RANGES[component.function]
+                values[f"{component.name}.low"], values[f"{component.name}.high"] = low, high
             for key, value in params.items():
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     values[f"{component.name}.{key}"] = float(value)
