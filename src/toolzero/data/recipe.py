@@ -112,7 +112,7 @@ def parse_recipe(raw: Any, name: str = "") -> DataRecipe:
     if eval_sources and fraction:
         problems.append("give either eval_fraction or eval sources, not both")
     filters = _filters(raw.get("filters") or {}, problems)
-    augment = _augments(raw.get("augment") or [], "", problems)
+    augment = parse_augments(raw.get("augment") or [], "", problems)
     seed = raw.get("seed", 0)
     if not isinstance(seed, int):
         problems.append(f"seed: must be an integer, got {seed!r}")
@@ -161,7 +161,7 @@ def _sources(raw: Any, where: str, problems: list[str]) -> tuple[SourceSpec, ...
                 fmt,
                 count,
                 options,
-                _augments(s.get("augment") or [], at, problems),
+                parse_augments(s.get("augment") or [], at, problems),
             )
         )
     names = [s.name for s in out]
@@ -170,8 +170,9 @@ def _sources(raw: Any, where: str, problems: list[str]) -> tuple[SourceSpec, ...
     return tuple(out)
 
 
-def _augments(raw: Any, where: str, problems: list[str]) -> tuple[AugmentSpec, ...]:
-    """The `augment` list found at `where` (a source's field, or "" for the recipe's own)."""
+def parse_augments(raw: Any, where: str, problems: list[str]) -> tuple[AugmentSpec, ...]:
+    """The `augment` list found at `where` (a source's field, "" for the recipe's own, or a
+    training recipe's `data`); each problem is appended to `problems` as one line."""
     field_name = f"{where}.augment" if where else "augment"
     if not isinstance(raw, list):
         problems.append(f"{field_name}: expected a list")

@@ -24,7 +24,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from toolzero.errors import UserError
+from toolzero.errors import ConfigError, UserError
 from toolzero.protocol.chat import render_prompt
 from toolzero.protocol.types import Example
 
@@ -32,6 +32,28 @@ logger = logging.getLogger(__name__)
 
 
 SYNTHETIC_DEFAULT_COUNT = 512
+
+
+def augment_examples(
+    examples: Sequence[Example], augments: Sequence[dict[str, Any]] | None, seed: int
+) -> list[Example]:
+    """`examples` with `data.augment` applied in order (a data recipe's augment list,
+    checked with the recipe); what did not apply is logged. None or []: unchanged."""
+    if not augments:
+        return list(examples)
+    from toolzero.data.prepare import apply_augments
+    from toolzero.data.recipe import parse_augments
+    from toolzero.data.report import DataReport
+
+    problems: list[str] = []
+    specs = parse_augments(list(augments), "data", problems)
+    if problems:
+        raise ConfigError(problems, "recipe")
+    report = DataReport()
+    out = apply_augments(examples, specs, seed, report)
+    for reason, count in report.rejected.items():
+        logger.info("data.augment: %s for %d examples (kept as they were)", reason, count)
+    return out
 
 
 def load_recipe_examples(

@@ -67,6 +67,10 @@ class DataSection:
     # 0.1), `distractors` (extra tools a task offers, 2), `parallel_calls` ([lo, hi]),
     # `think` (reference thoughts). The benchmarks' held-out tasks keep the defaults.
     synthetic: dict[str, Any] | None = None
+    # Augmentations of the training examples once loaded (after `limit`), as in a data
+    # recipe (docs/data.md): e.g. [{name: mask, fraction: 0.5, replace: true, options:
+    # {mask_params: false}}] gives half the tasks meaningless tool names (Hammer's masking).
+    augment: list[dict[str, Any]] | None = None
 
 
 @dataclass

@@ -139,7 +139,7 @@ def _check_data(recipe: Recipe) -> list[str]:
     `grpo.extra.vllm_max_model_length` must cap prompts at that minus the completion.
     """
     d, g = recipe.data, recipe.grpo
-    out = _positive("data.max_prompt_tokens", d.max_prompt_tokens) + _check_synthetic(d)
+    out = _positive("data.max_prompt_tokens", d.max_prompt_tokens) + _check_synthetic(d) + _check_augment(d)
     model_len = g.extra.get("vllm_max_model_length")
     if not g.use_vllm or not isinstance(model_len, int) or out:
         return out
@@ -181,6 +181,16 @@ def _check_synthetic(data: DataSection) -> list[str]:
         f"data.synthetic.{key}: {message}" if key else f"data.synthetic: {message}"
         for key, message in option_problems(options)
     ]
+
+
+def _check_augment(data: DataSection) -> list[str]:
+    """`data.augment` is a data recipe's augment list: known names, fractions, options."""
+    from toolzero.data.recipe import parse_augments
+
+    problems: list[str] = []
+    if data.augment is not None:
+        parse_augments(data.augment, "data", problems)
+    return problems
 
 
 def _check_reward(recipe: Recipe) -> list[str]:

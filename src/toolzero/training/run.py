@@ -165,11 +165,16 @@ def resume(run_dir: str | Path, overrides: list[str] | None = None) -> RunResult
 def _make_datasets(recipe: Recipe, tokenizer: Any) -> tuple[Any, Any, dict[str, Any], list]:
     """(train, eval or None) prompt datasets of the recipe, what the prompt cap dropped,
     and the examples behind both (a multi-turn rollout plays their tasks)."""
-    from toolzero.training.prompts import build_prompt_dataset, load_recipe_examples
+    from toolzero.training.prompts import (
+        augment_examples,
+        build_prompt_dataset,
+        load_recipe_examples,
+    )
 
     d, m, e = recipe.data, recipe.model, recipe.environment
     fit = e.max_turns if e.fit_tasks else None  # the recipe check: fit_tasks needs a name
     train_examples = load_recipe_examples(d.train, d.limit, d.shuffle_seed, fit, d.synthetic)
+    train_examples = augment_examples(train_examples, d.augment, d.shuffle_seed)
     cap = d.max_prompt_tokens
     train_set, train_cap = build_prompt_dataset(
         train_examples, tokenizer, m.protocol, m.prefill, cap
