@@ -234,6 +234,43 @@ def test_synthetic_scores_reference_answers_as_perfect(tmp_path):
     assert garbage["reward_mean"] < summary["reward_mean"]
 
 
+def test_synthetic_counts_invented_names_and_missing_required_parameters():
+    """Over all calls made: the share naming a listed tool, and of those the share leaving
+    out a parameter the tool requires (by the tool's JSON Schema `required`)."""
+    from toolzero.evaluation.synthetic import score_answer, summarize_synthetic
+    from toolzero.protocol.types import Example, Message, ToolCall, ToolSpec
+    from toolzero.rewards import get_preset
+
+    schema = {"type": "object", "properties": {"city": {"type": "string"},
+              "days": {"type": "integer"}}, "required": ["city"]}  # fmt: skip
+    task = Example(
+        id="t",
+        tools=(ToolSpec("get_forecast", "Forecast.", schema), ToolSpec("ping", "Ping.", {})),
+        messages=(Message("user", "Forecast for Oslo."),),
+        reference_calls=(ToolCall("get_forecast", {"city": "Oslo"}),),
+    )
+
+    def answer(*calls: str) -> str:
+        return "<think> x </think>\n<tool_call>\n" + "\n".join(calls) + "\n</tool_call>"
+
+    preset = get_preset("toolrl")
+    right = '{"name": "get_forecast", "parameters": {"city": "Oslo"}}'
+    no_city = '{"name": "get_forecast", "parameters": {"days": 2}}'
+    ping = '{"name": "ping", "parameters": {}}'
+    invented = '{"name": "get_weather", "parameters": {"city": "Oslo"}}'
+    answers = [answer(right), answer(no_city, ping), answer(invented),
+               "<think> x </think>\n<response> no </response>"]  # fmt: skip
+    rows = [score_answer(task, a, preset) for a in answers]
+    assert [(r["calls_made"], r["calls_listed"], r["calls_missing"]) for r in rows] == [
+        (1, 1, 0), (2, 2, 1), (1, 0, 0), (0, 0, 0)
+    ]
+    summary = summarize_synthetic(rows, "toolrl")
+    assert summary["calls_naming_listed_tools"] == pytest.approx(3 / 4)
+    assert summary["calls_missing_required"] == pytest.approx(1 / 3)
+    declined = summarize_synthetic(rows[3:], "toolrl")
+    assert declined["calls_naming_listed_tools"] is None is declined["calls_missing_required"]
+
+
 @pytest.mark.parametrize(
     ("answer", "declines"),
     [

@@ -159,6 +159,26 @@ def test_evaluation_table_only_compares_shared_results() -> None:
     ]
 
 
+def test_evaluation_table_shows_the_call_diagnostics_as_percentages() -> None:
+    """The synthetic bench's shares of calls naming a listed tool / missing a required
+    parameter are shares (percent); None (no call made) leaves the row out."""
+
+    def summary(listed: float | None, missing: float | None) -> dict:
+        synthetic = {"calls_naming_listed_tools": listed, "calls_missing_required": missing}
+        return {"benchmarks": {"synthetic": synthetic}}
+
+    run = RunData(name="r", path=Path("."), rows=[],
+                  evaluation={"before": summary(0.875, 0.25), "after": summary(0.125, 1.0)})  # fmt: skip
+    assert evaluation_table(run) == [
+        "| metric | before | after | change |",
+        "| --- | --- | --- | --- |",
+        "| synthetic.calls_naming_listed_tools (%) | 87.5 | 12.5 | -75.0 |",
+        "| synthetic.calls_missing_required (%) | 25.0 | 100.0 | +75.0 |",
+    ]
+    run.evaluation["after"] = summary(None, None)  # declined everything
+    assert evaluation_table(run) == []
+
+
 def test_evaluation_table_leaves_out_counts_and_partial_aggregates() -> None:
     """A BFCL slice (`bfcl:simple_python,irrelevance`, first 40 of each): the table shows
     each category's accuracy once; the counts behind it and the aggregates over categories

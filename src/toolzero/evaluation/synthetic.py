@@ -14,6 +14,11 @@ quickstart uses it before and after training. Per item:
   BFCL's value normalisation (`toolzero.rewards.matching.normalize_value`: strings
   lower-cased without spaces and `,./-_*^`; ints equal to floats of the same value);
 - `reward`: the total (and each component) under a reward preset (default `toolrl`).
+
+Two diagnostics over all the calls made (not per item), for what a trained model does
+wrong: `calls_naming_listed_tools`, the share of calls naming a tool in the task's list
+(the rest invent a name), and `calls_missing_required`, of those, the share leaving out a
+parameter the tool requires (e.g. a call without arguments).
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ def score_answer(example: Example, answer: str, preset: Any) -> dict[str, Any]:
         "exact_match": Counter([*map(call_key, parsed.calls), *unread])
         == Counter(map(call_key, ref_calls)),
         "calls": [c.to_dict() for c in parsed.calls],
+        **call_checks(example, parsed.calls),
         "called": parsed.has_call_block,
         "problems": list(parsed.problems),
         "completion": clip_text(answer),
@@ -70,8 +76,23 @@ def score_answer(example: Example, answer: str, preset: Any) -> dict[str, Any]:
     return row
 
 
+def call_checks(example: Example, calls: list[ToolCall]) -> dict[str, int]:
+    """How many of an answer's calls name a tool the task lists, and how many of those
+    leave out a parameter that tool requires."""
+    tools = {t.name: set(t.required()) for t in example.tools}
+    listed = [c for c in calls if c.name in tools]
+    missing = [
+        c for c in listed
+        if not isinstance(c.arguments, dict) or not tools[c.name] <= set(c.arguments)
+    ]  # fmt: skip
+    return {"calls_made": len(calls), "calls_listed": len(listed), "calls_missing": len(missing)}
+
+
 def summarize_synthetic(rows: list[dict[str, Any]], preset_name: str) -> dict[str, Any]:
     n = len(rows)
+    made = sum(r.get("calls_made", 0) for r in rows)
+    listed = sum(r.get("calls_listed", 0) for r in rows)
+    missing = sum(r.get("calls_missing", 0) for r in rows)
 
     def mean(key: str) -> float | None:
         return sum(float(r[key]) for r in rows) / n if n else None
@@ -93,6 +114,9 @@ def summarize_synthetic(rows: list[dict[str, Any]], preset_name: str) -> dict[st
         "right_tools": mean("right_tools"),
         "exact_match": mean("exact_match"),
         "reward_mean": mean("reward"),
+        # None where no call was made: a share of nothing
+        "calls_naming_listed_tools": listed / made if made else None,
+        "calls_missing_required": missing / listed if listed else None,
         "reward_components": {k: sum(v) / len(v) for k, v in components.items()},
         "reward_preset": preset_name,
         "by_shape": shapes,

@@ -77,7 +77,10 @@ _SETTINGS = {"n", "seed", "limit", "batch_size", "max_new_tokens", "temperature"
 _COUNTS = {"correct", "total", "size", "published_size", "items"}
 _TALLIES = {"timing", "settings", "counts", "error_types"}
 # Shares of items, shown as percentages.
-_RATES = {"format_valid", "right_tools", "exact_match", "accuracy", "overall_accuracy"}
+_RATES = {
+    "format_valid", "right_tools", "exact_match", "accuracy", "overall_accuracy",
+    "calls_naming_listed_tools", "calls_missing_required",
+}  # fmt: skip
 
 
 def evaluation_table(run: RunData) -> list[str]:
