@@ -450,3 +450,37 @@ def test_batch_without_prompt_is_a_clear_error(tiny_path):
     ids = torch.ones(2, 4, dtype=torch.long)
     with pytest.raises(ValueError, match="logits_to_keep=4"):
         shared_prefix_logps(model, ids, torch.ones_like(ids), 4)
+
+
+def test_fsdp2_sharded_model_takes_trls_path(tiny_path, tmp_path, caplog):
+    """FSDP2's `fully_shard` wraps nothing (`unwrap_model` returns the model itself) but
+    makes its modules FSDP modules, whose embedding or head called on their own before the
+    root's forward fail on a GPU ("FSDP requires a single root module"). Both shared-prefix
+    paths must see it as sharded and leave the batch to TRL (one process, gloo, CPU)."""
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+
+    from toolzero.training.shared_prefix import sharded_wrapper
+
+    trainer = build_trainer(tiny_path, tmp_path)
+    model = trainer.model
+    assert sharded_wrapper(model, model) is None  # plain: the shared-prefix path
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path}/pg", rank=0, world_size=1)
+    try:
+        mesh = init_device_mesh("cpu", (1,))
+        for layer in model.model.layers:
+            fully_shard(layer, mesh=mesh)
+        fully_shard(model, mesh=mesh)
+        assert trainer.accelerator.unwrap_model(model) is model  # what hid it before
+        assert sharded_wrapper(model, model) == "FSDP2 (fully_shard)"
+        ids, _, keep = make_batch([6, 4], [[3, 2], [1, 3]], vocab=model.config.vocab_size)
+        with caplog.at_level(logging.WARNING, logger="toolzero.training.shared_prefix"):
+            got = trainer.shared_prefix_refusal(model, ids, keep, False, {})
+        assert got is not None and "FSDP2" in got
+        from toolzero.training.shared_prefix_generation import SharedPrefixGenerationMixin
+
+        trainer.model_wrapped = model  # generation's check reads the trainer's wrapped model
+        assert SharedPrefixGenerationMixin.sharded_wrapper(trainer) == "FSDP2 (fully_shard)"
+    finally:
+        dist.destroy_process_group()

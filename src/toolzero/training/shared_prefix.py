@@ -76,6 +76,22 @@ __all__ = [
 ]
 
 
+def sharded_wrapper(wrapped: Any, unwrapped: Any) -> str | None:
+    """What shards the model (the shared-prefix paths then step aside), or None for a plain
+    or DDP model: a wrapper object around it (FSDP1's `FullyShardedDataParallel`,
+    DeepSpeed's engine), or FSDP2's `fully_shard`, which wraps nothing but turns the
+    model's own modules into FSDP modules in place, so `unwrap_model` returns the model
+    itself. Under FSDP2 a submodule (the embedding, the head) called on its own before the
+    root's forward fails ("FSDP requires a single root module"): seen on an H200 with
+    `accelerate launch` and `fsdp_version: 2`."""
+    if isinstance(wrapped, DistributedDataParallel):
+        return None
+    fsdp_module = getattr(torch.distributed.fsdp, "FSDPModule", None)
+    if fsdp_module is not None and any(isinstance(m, fsdp_module) for m in unwrapped.modules()):
+        return "FSDP2 (fully_shard)"
+    return None if unwrapped is wrapped else type(wrapped).__name__
+
+
 def causal_lm(model: Any) -> Any:
     """The transformers model inside DDP and PEFT wrappers (LoRA layers stay injected)."""
     if isinstance(model, DistributedDataParallel):
@@ -257,10 +273,10 @@ class SharedPrefixMixin:
             reason = "the MoE load-balancing loss needs router logits from a full-row forward"
         elif any(v is not None for v in multimodal.values()):
             reason = "multimodal inputs (images, token types) are not supported"
-        elif not isinstance(model, DistributedDataParallel) and (
-            self.accelerator.unwrap_model(model) is not model  # type: ignore[attr-defined]
-        ):
-            reason = f"the model is wrapped by {type(model).__name__}, not DDP"
+        elif (
+            wrapper := sharded_wrapper(model, self.accelerator.unwrap_model(model))  # type: ignore[attr-defined]
+        ) is not None:
+            reason = f"the model is wrapped by {wrapper}, not DDP"
         elif logits_to_keep >= input_ids.size(1):
             reason = "the batch has no prompt columns"
         else:

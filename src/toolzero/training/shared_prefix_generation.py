@@ -41,11 +41,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch
-from torch.nn.parallel import DistributedDataParallel
 from transformers import DynamicCache
 
 from toolzero.training.shared_prefix import causal_lm as unwrap_causal_lm
-from toolzero.training.shared_prefix import prefix_cache_reason
+from toolzero.training.shared_prefix import prefix_cache_reason, sharded_wrapper
 from toolzero.training.shared_prefix_forward import find_prefix_groups
 
 logger = logging.getLogger(__name__)
@@ -201,12 +200,9 @@ class SharedPrefixGenerationMixin:
         return reason
 
     def sharded_wrapper(self) -> str | None:
-        """The name of a wrapper other than DDP around the model (FSDP, DeepSpeed), or None."""
+        """What shards the model (FSDP 1 or 2, DeepSpeed), or None (`sharded_wrapper`)."""
         wrapped = self.model_wrapped  # type: ignore[attr-defined]
-        if isinstance(wrapped, DistributedDataParallel):
-            return None
-        unwrapped = self.accelerator.unwrap_model(wrapped)  # type: ignore[attr-defined]
-        return None if unwrapped is wrapped else type(wrapped).__name__
+        return sharded_wrapper(wrapped, self.accelerator.unwrap_model(wrapped))  # type: ignore[attr-defined]
 
     def log_generation_fallback(self, reason: str) -> None:
         seen = self.__dict__.setdefault("_shared_prefix_generation_logged", set())
