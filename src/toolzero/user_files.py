@@ -114,6 +114,18 @@ def writable_file(path: str | Path, what: str = "--out") -> Path:
     return p
 
 
+def is_a(value: object, kind: type | tuple[type, ...]) -> bool:
+    """`isinstance` for a value read from YAML, JSON or keyword arguments, where true and
+    false count as bools only, never as the int or float an option asks for.
+
+    >>> is_a(True, int), is_a(True, bool), is_a(3, (int, float))
+    (False, True, True)
+    """
+    if kind is bool:
+        return isinstance(value, bool)
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
 def yaml_problem(exc: Exception) -> str:
     """A PyYAML parse error on one line, what and where (its own text spans several lines).
 

@@ -28,6 +28,7 @@ from toolzero.data.augment.multiturn import (
 from toolzero.data.report import DataReport
 from toolzero.errors import ConfigError
 from toolzero.protocol.types import Example
+from toolzero.user_files import is_a
 
 AUGMENTATIONS: dict[str, Callable[..., Example | None]] = {
     "mask": mask_names,
@@ -60,23 +61,15 @@ def option_problems(name: str, options: Any) -> list[str]:
     choices = OPTION_CHOICES.get(name, {})
     out = []
     for key, value in options.items():
+        kind = type(defaults.get(key))
         if key not in defaults:
             takes = f"it takes {', '.join(defaults)}" if defaults else "it takes none"
             out.append(f"options.{key}: {name!r} has no such option; {takes}")
-        elif not _fits(value, type(defaults[key])):
-            kind = type(defaults[key]).__name__
-            out.append(f"options.{key}: expected a {kind}, got {value!r}")
+        elif not is_a(value, (int, float) if kind is float else kind):  # an int is a float
+            out.append(f"options.{key}: expected a {kind.__name__}, got {value!r}")
         elif key in choices and value not in choices[key]:
             out.append(f"options.{key}: choose one of {', '.join(choices[key])}, got {value!r}")
     return out
-
-
-def _fits(value: Any, kind: type) -> bool:
-    if kind is bool:
-        return isinstance(value, bool)
-    if kind is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
 
 
 def augment(

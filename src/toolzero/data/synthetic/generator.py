@@ -32,7 +32,7 @@ from toolzero.data.synthetic.tools_heldout import HELDOUT_OUT_OF_SCOPE, HELDOUT_
 from toolzero.data.synthetic.tools_train import TRAIN_OUT_OF_SCOPE, TRAIN_TOOLS
 from toolzero.errors import ConfigError
 from toolzero.protocol.types import Example, Message, ToolCall
-from toolzero.user_files import BadInputError
+from toolzero.user_files import BadInputError, is_a
 
 SHAPES = ("single", "parallel", "multiple", "no_call")
 SPLITS = ("train", "heldout")
@@ -121,12 +121,12 @@ def option_problems(options: Mapping[str, Any]) -> list[tuple[str | None, str]]:
         return out
     for key, value in options.items():
         kind, name = OPTION_KINDS[key]
-        if not _is_a(value, kind):
+        if not is_a(value, kind):
             out.append((key, f"expected {name}, got {value!r}"))
     calls, shapes = options.get("parallel_calls"), options.get("shapes")
-    if _is_a(calls, (list, tuple)) and len(calls) != 2:
+    if is_a(calls, (list, tuple)) and len(calls) != 2:
         out.append(("parallel_calls", f"expected [lo, hi], got {calls!r}"))
-    if _is_a(shapes, Mapping) and not all(_is_a(w, (int, float)) for w in shapes.values()):
+    if is_a(shapes, Mapping) and not all(is_a(w, (int, float)) for w in shapes.values()):
         out.append(("shapes", f"weights must be numbers, got {dict(shapes)!r}"))
     return out or [(None, p) for p in _options(options).problems()]
 
@@ -136,13 +136,6 @@ def _options(options: Mapping[str, Any]) -> SyntheticOptions:
     if "parallel_calls" in values:
         values["parallel_calls"] = tuple(values["parallel_calls"])
     return SyntheticOptions(**values)
-
-
-def _is_a(value: object, kind: type | tuple[type, ...]) -> bool:
-    """isinstance, where true/false count as bools only (not as ints)."""
-    if kind is bool:
-        return isinstance(value, bool)
-    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 def make_example(index: int, seed: int, split: str, opts: SyntheticOptions) -> Example:
