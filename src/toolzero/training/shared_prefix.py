@@ -54,6 +54,11 @@ from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
 from trl.extras.profiling import profiling_decorator
 
+try:  # FSDP2's module class (torch >= 2.6); imported here, not reached as an attribute
+    from torch.distributed.fsdp import FSDPModule
+except ImportError:  # a torch built without distributed support
+    FSDPModule = None
+
 from toolzero.training.shared_prefix_cache import checkpointing_reason
 from toolzero.training.shared_prefix_forward import (
     PrefixGroups,
@@ -86,8 +91,7 @@ def sharded_wrapper(wrapped: Any, unwrapped: Any) -> str | None:
     `accelerate launch` and `fsdp_version: 2`."""
     if isinstance(wrapped, DistributedDataParallel):
         return None
-    fsdp_module = getattr(torch.distributed.fsdp, "FSDPModule", None)
-    if fsdp_module is not None and any(isinstance(m, fsdp_module) for m in unwrapped.modules()):
+    if FSDPModule is not None and any(isinstance(m, FSDPModule) for m in unwrapped.modules()):
         return "FSDP2 (fully_shard)"
     return None if unwrapped is wrapped else type(wrapped).__name__
 
