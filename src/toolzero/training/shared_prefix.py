@@ -44,6 +44,7 @@ memory: benchmarks/shared_prefix.py and docs/performance.md.
 from __future__ import annotations
 
 import logging
+import sys
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
@@ -53,11 +54,6 @@ from torch.nn.parallel import DistributedDataParallel
 from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
 from trl.extras.profiling import profiling_decorator
-
-try:  # FSDP2's module class (torch >= 2.6); imported here, not reached as an attribute
-    from torch.distributed.fsdp import FSDPModule
-except ImportError:  # a torch built without distributed support
-    FSDPModule = None
 
 from toolzero.training.shared_prefix_cache import checkpointing_reason
 from toolzero.training.shared_prefix_forward import (
@@ -91,7 +87,11 @@ def sharded_wrapper(wrapped: Any, unwrapped: Any) -> str | None:
     `accelerate launch` and `fsdp_version: 2`."""
     if isinstance(wrapped, DistributedDataParallel):
         return None
-    if FSDPModule is not None and any(isinstance(m, FSDPModule) for m in unwrapped.modules()):
+    # Only a process that imported torch.distributed.fsdp can hold an FSDP2 model; reading
+    # the class from sys.modules needs no import (a bare `import torch` does not load it).
+    fsdp = sys.modules.get("torch.distributed.fsdp")
+    fsdp_module = getattr(fsdp, "FSDPModule", None)
+    if fsdp_module is not None and any(isinstance(m, fsdp_module) for m in unwrapped.modules()):
         return "FSDP2 (fully_shard)"
     return None if unwrapped is wrapped else type(wrapped).__name__
 
